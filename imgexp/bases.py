@@ -1,0 +1,110 @@
+"""Base images: the official python images where they can be had, offline stand-ins otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import docker
+from docker.errors import DockerException, ImageNotFound
+
+from . import standins
+from .errors import BaseUnavailable, NoStandinForPython
+
+BaseSource = Literal["auto", "official", "standin"]
+#: kind of base -> (build arg that names it, official tag for a Python version)
+KINDS = {
+    "full": ("PYTHON_IMAGE", "python:{python}"),
+    "slim": ("PYTHON_SLIM_IMAGE", "python:{python}-slim"),
+    "alpine": ("PYTHON_ALPINE_IMAGE", "python:{python}-alpine"),
+}
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """A base image as used in one experiment."""
+
+    kind: str
+    image: str
+    image_id: str
+    size_bytes: int
+    standin: bool
+    origin: str
+    digest: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_arg(kind: str) -> str:
+    """The Dockerfile build arg that names this kind of base."""
+    return KINDS[kind][0]
+
+
+def resolve(
+    client: docker.DockerClient,
+    kind: str,
+    python: str,
+    source: BaseSource = "auto",
+    log: Callable[[str], None] | None = None,
+) -> BaseImage:
+    """Find, pull or bootstrap the base image of one kind.
+
+    ``official`` uses python:<v> (local, else pulled); ``standin`` uses imgexp's Debian
+    stand-in (local, else bootstrapped); ``auto`` tries official first, then stand-in.
+    """
+    if kind == "scratch":
+        return BaseImage("scratch", "scratch", "", 0, False, "empty (FROM scratch)", "")
+    official = KINDS[kind][1].format(python=python)
+    reason = ""
+    if source in ("auto", "official"):
+        image, reason = _local_or_pulled(client, official, log)
+        if image is not None:
+            return _describe(kind, official, image, standin=False)
+        if source == "official" or kind not in standins.PACKAGES:
+            raise BaseUnavailable(kind, official, reason)
+    if kind not in standins.PACKAGES:
+        raise BaseUnavailable(kind, official, "imgexp makes no offline stand-in for this kind")
+    if python not in standins.DEBIAN_RELEASES:
+        raise NoStandinForPython(python, list(standins.DEBIAN_RELEASES), reason or "stand-ins were asked for")
+    tag = standins.tag_for(kind, python)
+    try:
+        image = client.images.get(tag)
+    except ImageNotFound:
+        if log:
+            log(f"bootstrapping stand-in {tag} from Debian's packages (a minute or two)")
+        standins.bootstrap(client, kind, python, log=log)
+        image = client.images.get(tag)
+    return _describe(kind, tag, image, standin=True)
+
+
+def _local_or_pulled(
+    client: docker.DockerClient, ref: str, log: Callable[[str], None] | None
+) -> tuple[docker.models.images.Image | None, str]:
+    try:
+        return client.images.get(ref), ""
+    except ImageNotFound:
+        pass
+    try:
+        if log:
+            log(f"pulling {ref}")
+        repository, _, tag = ref.partition(":")
+        return client.images.pull(repository, tag=tag), ""
+    except DockerException as exc:
+        return None, f"{ref} is not local and could not be pulled ({str(exc).strip().splitlines()[0]})"
+
+
+def _describe(kind: str, ref: str, image: docker.models.images.Image, standin: bool) -> BaseImage:
+    labels = image.labels or {}
+    digests = image.attrs.get("RepoDigests") or []
+    origin = f"stand-in: {labels.get('imgexp.standin.recipe', 'Debian packages')}" if standin else "official image"
+    return BaseImage(
+        kind=kind,
+        image=ref,
+        image_id=image.id,
+        size_bytes=int(image.attrs["Size"]),
+        standin=standin,
+        origin=origin,
+        digest=digests[0] if digests else image.id,
+    )

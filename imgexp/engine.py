@@ -1,0 +1,52 @@
+"""Connecting to the Docker engine and describing it for provenance."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import docker
+import requests
+from docker.errors import DockerException
+
+from .errors import EngineUnavailable
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+BUILDER = "classic builder through docker-py (Engine API /build)"
+
+
+def connect(timeout: int = 900) -> docker.DockerClient:
+    """Return a client for the engine named by DOCKER_HOST (or the default socket).
+
+    Raises EngineUnavailable, naming the address tried, when nothing answers.
+    """
+    host = os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except (DockerException, requests.RequestException) as exc:
+        raise EngineUnavailable(host, _first_line(str(exc))) from exc
+    return client
+
+
+def describe_engine(client: docker.DockerClient) -> dict[str, Any]:
+    """Engine and host facts that every result carries."""
+    version = client.version()
+    info = client.info()
+    return {
+        "engine_version": version.get("Version"),
+        "api_version": version.get("ApiVersion"),
+        "client_api_version": client.api.api_version,
+        "os": info.get("OperatingSystem"),
+        "kernel": info.get("KernelVersion"),
+        "arch": version.get("Arch"),
+        "storage_driver": info.get("Driver"),
+        "builder": BUILDER,
+        "docker_py_version": docker.__version__,
+        "host_python": platform.python_version(),
+    }
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "no answer"

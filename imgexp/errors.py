@@ -1,0 +1,124 @@
+"""Exceptions raised by imgexp: one base class, one subclass per failure a user can fix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ImgexpError(Exception):
+    """Base class of every error imgexp raises on purpose."""
+
+
+class EngineUnavailable(ImgexpError):
+    """No Docker engine answered at the address imgexp tried."""
+
+    def __init__(self, docker_host: str, reason: str) -> None:
+        self.docker_host = docker_host
+        self.reason = reason
+        super().__init__(
+            f"No Docker engine answered at {docker_host} ({reason}). Start one "
+            "(as root: `dockerd --iptables=false &`, or `systemctl start docker`; "
+            "`bash scripts/setup.sh` does both), or point DOCKER_HOST at a running engine."
+        )
+
+
+class StrategyNotFound(ImgexpError):
+    """A strategy was asked for but no Dockerfile.<strategy> exists."""
+
+    def __init__(self, strategy: str, dockerfile: str, available: Sequence[str]) -> None:
+        self.strategy = strategy
+        self.dockerfile = dockerfile
+        self.available = list(available)
+        offered = ", ".join(self.available) or "none"
+        super().__init__(
+            f"Strategy {strategy!r} has no Dockerfile: {dockerfile} does not exist. "
+            f"Strategies on offer: {offered}. Add a Dockerfile.{strategy} there or pick one of those."
+        )
+
+
+class InvalidStrategy(ImgexpError):
+    """A strategy's Dockerfile cannot be used (no FROM, or a base imgexp does not know)."""
+
+    def __init__(self, dockerfile: str, problem: str) -> None:
+        self.dockerfile = dockerfile
+        self.problem = problem
+        super().__init__(f"{dockerfile}: {problem}")
+
+
+class RequirementsNotFound(ImgexpError):
+    """The requirements file does not exist."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"Requirements file {path} does not exist. Pass --requirements with a pip requirements file."
+        )
+
+
+class NoStandinForPython(ImgexpError):
+    """No registry image could be had and Debian ships no stand-in for this Python version."""
+
+    def __init__(self, python: str, available: Sequence[str], why: str) -> None:
+        self.python = python
+        self.available = list(available)
+        super().__init__(
+            f"No base image for Python {python}: {why}. Offline stand-ins exist for Python "
+            f"{', '.join(self.available)}; pass --python with one of those, or make the "
+            f"official python:{python} images available (docker pull / docker load)."
+        )
+
+
+class BaseUnavailable(ImgexpError):
+    """A base image could not be found locally, pulled, or replaced by a stand-in."""
+
+    def __init__(self, kind: str, image: str, reason: str) -> None:
+        self.kind = kind
+        self.image = image
+        self.reason = reason
+        super().__init__(
+            f"Base image {image} ({kind}) is not available: {reason}. Run where a registry is "
+            "reachable, `docker load` the image first, or use --base-source standin "
+            "(stand-ins exist for full and slim bases)."
+        )
+
+
+class StandinBootstrapFailed(ImgexpError):
+    """Building a stand-in base from Debian's packages failed."""
+
+    def __init__(self, image: str, command: str, log_tail: str) -> None:
+        self.image = image
+        self.command = command
+        self.log_tail = log_tail
+        super().__init__(
+            f"Bootstrapping stand-in {image} failed. Command: {command}\n"
+            f"Last lines of its log:\n{log_tail}\n"
+            "It needs root, mmdebstrap (apt-get install mmdebstrap) and a reachable Debian mirror."
+        )
+
+
+class BuildFailed(ImgexpError):
+    """A strategy's image did not build."""
+
+    def __init__(self, strategy: str, step: str, log_tail: str, message: str) -> None:
+        self.strategy = strategy
+        self.step = step
+        self.log_tail = log_tail
+        self.message = message
+        super().__init__(
+            f"Strategy {strategy!r} failed to build at {step or 'an unknown step'}: {message}\n"
+            f"Last lines of the build log:\n{log_tail}"
+        )
+
+
+class RequirementNotOnIndex(BuildFailed):
+    """pip could not find a requirement on the package index while building."""
+
+    def __init__(self, strategy: str, step: str, log_tail: str, message: str, requirement: str) -> None:
+        self.requirement = requirement
+        super().__init__(
+            strategy,
+            step,
+            log_tail,
+            f"pip found no distribution for {requirement!r} on the package index; "
+            f"check its name and version in the requirements file ({message})",
+        )

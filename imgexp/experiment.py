@@ -1,0 +1,296 @@
+"""An experiment: build, verify and measure each strategy, keeping every finished row.
+
+Each finished strategy is written at once to ``<out>/rows/<strategy>.json``, and
+``results.csv``/``results.json`` are rewritten after it, each atomically; a rerun
+reuses a row whose key (Dockerfile, context, build args, base ids, requirement
+names) is unchanged and whose image still exists, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import pandas as pd
+from docker.errors import ImageNotFound
+
+from . import __version__, bases, strategies
+from .build import build_image
+from .ca import serve_ca_bundle
+from .context import make_context
+from .engine import connect, describe_engine
+from .errors import BaseUnavailable
+from .measure import image_size
+from .progress import Progress
+from .requirements import Requirements, read_requirements
+from .standins import PACKAGES as STANDIN_KINDS
+from .store import read_json, write_csv, write_json
+from .units import human_size
+from .verify import verify_image
+
+#: bump when what a row holds changes: rows of an older version are measured again
+MEASUREMENT_VERSION = 1
+DEFAULT_OUT = Path("reports") / "writeup"
+DEFAULT_VENV_NAME = "python-poc"
+HOW_MEASURED = (
+    "built by imgexp on the engine below; size_bytes is the engine's image Size "
+    "(what `docker images` shows); verified by importing every requirement inside the image "
+    "with no network"
+)
+
+#: the columns of results.csv, in order, and what each holds
+COLUMNS: dict[str, str] = {
+    "strategy": "the strategy: dockerfiles/Dockerfile.<strategy>",
+    "description": "the Dockerfile's imgexp.description header",
+    "status": "ok, or not-run (then reason says why)",
+    "reason": "why a strategy was not run",
+    "image": "tag of the built image",
+    "image_id": "id of the built image",
+    "size_bytes": "image size as `docker images` shows it (docker image inspect .Size)",
+    "size": "size_bytes in docker's units",
+    "vs_baseline_pct": "change of size_bytes against the baseline strategy (base), in %",
+    "base_kind": "kind of base the final stage starts from: full, slim, alpine or scratch",
+    "base_image": "the base image's reference",
+    "base_id": "the base image's id",
+    "base_digest": "the base's repository digest, or its id for a stand-in",
+    "base_standin": "True when the base is an offline stand-in, not the official image",
+    "base_bytes": "size of the base image",
+    "added_bytes": "size_bytes minus base_bytes",
+    "layers": "filesystem layers of the image, base included",
+    "build_seconds": "wall time of the build that made the image",
+    "build_steps": "Dockerfile steps run",
+    "cached_steps": "steps the engine took from its build cache",
+    "reused": "True when this run reused the row of an earlier run",
+    "verified": "True when every requirement imported inside the image",
+    "verify_error": "the first failing import of each failing requirement",
+    "python_version": "the Python version inside the image",
+    "packages": "number of distributions installed (see pip_freeze)",
+    "pip_freeze": "name==version of every distribution inside the image, space-separated",
+    "measured_at": "when the row was measured (UTC, ISO 8601)",
+    "key": "digest of everything that decides the image; a rerun with the same key is reused",
+}
+
+
+def run(
+    requirements: str | Path = strategies.DEFAULT_REQUIREMENTS,
+    strategy_names: list[str] | None = None,
+    python: str = "3.11",
+    out: str | Path = DEFAULT_OUT,
+    base_source: bases.BaseSource = "auto",
+    ca_bundle: str | Path | None = None,
+    dockerfiles: str | Path = strategies.DEFAULT_DOCKERFILES,
+    venv_name: str = DEFAULT_VENV_NAME,
+    rebuild: bool = False,
+    progress: bool | None = None,
+    client: docker.DockerClient | None = None,
+) -> pd.DataFrame:
+    """Build, verify and measure each strategy; return the results, one row per strategy.
+
+    ``ca_bundle`` is handed to pip inside builds and never lands in an image; None takes
+    $IMGEXP_CA_BUNDLE, then $PIP_CERT, and "" turns it off. ``progress`` None means on
+    when stderr is a terminal and $CI is unset. The frame's ``attrs["provenance"]`` holds
+    what results.json holds.
+    """
+    reqs = read_requirements(requirements)
+    chosen = strategies.load_all(strategy_names, Path(dockerfiles))
+    out = Path(out)
+    client = client or connect()
+    report = Progress(progress)
+    started = _now()
+    needed = sorted({kind for s in chosen for kind in s.base_kinds})
+    resolved: dict[str, bases.BaseImage] = {}
+    missing: dict[str, BaseUnavailable] = {}
+    for kind in needed:
+        try:
+            resolved[kind] = bases.resolve(client, kind, python, base_source, log=report.log)
+        except BaseUnavailable as exc:
+            if kind in STANDIN_KINDS and base_source != "official":
+                raise
+            missing[kind] = exc
+    provenance = {
+        "imgexp_version": __version__,
+        "started_at": started,
+        "how": HOW_MEASURED,
+        "command": " ".join(sys.argv),
+        "engine": describe_engine(client),
+        "python": python,
+        "base_source": base_source,
+        "bases": {kind: base.as_dict() for kind, base in resolved.items()},
+        "requirements": {"path": str(reqs.path), "sha256": reqs.sha256, "names": list(reqs.names)},
+        "venv_name": venv_name,
+        "ca_bundle": None,
+    }
+    rows: list[dict[str, Any]] = []
+    bundle = _ca_bundle(ca_bundle)
+    with _maybe_serve(bundle) as ca_url, report.bar(len(chosen)) as bar:
+        provenance["ca_bundle"] = str(bundle) if bundle else None
+        plan = _Plan(client, reqs, resolved, venv_name, ca_url, out, rebuild, report)
+        for strategy in chosen:
+            bar.set_description(strategy.name)
+            unavailable = [missing[k] for k in strategy.base_kinds if k in missing]
+            if unavailable:
+                rows.append(_not_run(strategy, str(unavailable[0])))
+            else:
+                rows.append(_run_one(plan, strategy))
+            provenance["finished_at"] = _now()
+            _write_results(out, rows, provenance)
+            bar.update()
+    return results_frame(rows, provenance)
+
+
+def load_results(out: str | Path = DEFAULT_OUT) -> pd.DataFrame:
+    """The results of an earlier run, with its provenance in ``attrs["provenance"]``."""
+    data = read_json(Path(out) / "results.json")
+    return results_frame(data["rows"], data["provenance"])
+
+
+def results_frame(rows: list[dict[str, Any]], provenance: dict[str, Any]) -> pd.DataFrame:
+    """The tidy table: one row per strategy, the COLUMNS in order."""
+    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS))
+    frame["pip_freeze"] = frame["pip_freeze"].map(lambda f: " ".join(f) if isinstance(f, list) else f)
+    baseline = frame.loc[(frame["strategy"] == "base") & (frame["status"] == "ok"), "size_bytes"]
+    if not baseline.empty:
+        frame["vs_baseline_pct"] = (frame["size_bytes"] / baseline.iloc[0] - 1.0) * 100.0
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every strategy of one run shares."""
+
+    client: docker.DockerClient
+    reqs: Requirements
+    resolved: dict[str, bases.BaseImage]
+    venv_name: str
+    ca_url: str | None
+    out: Path
+    rebuild: bool
+    report: Progress
+
+
+def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
+    client, reqs, resolved, venv_name, report = plan.client, plan.reqs, plan.resolved, plan.venv_name, plan.report
+    context = make_context(strategy.dockerfile, reqs.path, strategies.INSTALL_SCRIPT)
+    buildargs = {"VENV_NAME": venv_name}
+    buildargs.update({bases.build_arg(k): resolved[k].image for k in strategy.base_kinds if k != "scratch"})
+    key = _key(context.sha256, buildargs, {k: resolved[k].image_id for k in strategy.base_kinds}, reqs.names)
+    row_path = plan.out / "rows" / f"{strategy.name}.json"
+    earlier = _reusable(client, row_path, key)
+    if earlier is not None and not plan.rebuild:
+        report.log(f"[{strategy.name}] unchanged since {earlier['measured_at']}: reusing {earlier['image']}")
+        return {**earlier, "reused": True}
+    if plan.ca_url:
+        buildargs["IMGEXP_CA_URL"] = plan.ca_url
+    tag = f"imgexp/{strategy.name.lower()}:{key[:12]}"
+    labels = {"imgexp.role": "build", "imgexp.strategy": strategy.name, "imgexp.key": key}
+    outcome = build_image(client, strategy.name, context.tar, tag, buildargs, labels, plan.rebuild, report.log)
+    base = resolved[strategy.base_kind]
+    size = image_size(client, outcome.image_id, base)
+    interpreter = strategy.python.replace("$VENV_NAME", venv_name).replace("${VENV_NAME}", venv_name)
+    report.log(f"[{strategy.name}] verifying: importing {len(reqs.names)} requirements with {interpreter}")
+    check = verify_image(client, outcome.image_id, interpreter, reqs.names)
+    row = {
+        "strategy": strategy.name,
+        "description": strategy.description,
+        "status": "ok",
+        "reason": "",
+        "image": tag,
+        "image_id": outcome.image_id,
+        "size_bytes": size.size_bytes,
+        "size": human_size(size.size_bytes),
+        "base_kind": base.kind,
+        "base_image": base.image,
+        "base_id": base.image_id,
+        "base_digest": base.digest,
+        "base_standin": base.standin,
+        "base_bytes": size.base_bytes,
+        "added_bytes": size.added_bytes,
+        "layers": size.layers,
+        "build_seconds": round(outcome.seconds, 1),
+        "build_steps": outcome.steps,
+        "cached_steps": outcome.cached_steps,
+        "reused": False,
+        "verified": check.verified,
+        "verify_error": check.error,
+        "imports": check.imports,
+        "python_version": check.python_version,
+        "packages": len(check.freeze),
+        "pip_freeze": list(check.freeze),
+        "measured_at": _now(),
+        "key": key,
+        "measurement_version": MEASUREMENT_VERSION,
+    }
+    write_json(row_path, row)
+    return row
+
+
+def _reusable(client: docker.DockerClient, row_path: Path, key: str) -> dict[str, Any] | None:
+    """The stored row for this key, if its image is still in the engine."""
+    if not row_path.is_file():
+        return None
+    row = read_json(row_path)
+    if row.get("key") != key or row.get("measurement_version") != MEASUREMENT_VERSION:
+        return None
+    try:
+        client.images.get(row["image_id"])
+    except ImageNotFound:
+        return None
+    return row
+
+
+def _key(context_sha: str, buildargs: dict[str, str], base_ids: dict[str, str], names: tuple[str, ...]) -> str:
+    material = {
+        "version": MEASUREMENT_VERSION,
+        "context": context_sha,
+        "buildargs": buildargs,
+        "bases": base_ids,
+        "requirements": list(names),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _not_run(strategy: strategies.Strategy, reason: str) -> dict[str, Any]:
+    return {
+        "strategy": strategy.name,
+        "description": strategy.description,
+        "status": "not-run",
+        "reason": reason,
+        "verified": False,
+        "measured_at": _now(),
+    }
+
+
+def _write_results(out: Path, rows: list[dict[str, Any]], provenance: dict[str, Any]) -> None:
+    frame = results_frame(rows, provenance)
+    write_csv(out / "results.csv", frame)
+    write_json(out / "results.json", {"provenance": provenance, "columns": COLUMNS, "rows": rows})
+
+
+def _ca_bundle(ca_bundle: str | Path | None) -> Path | None:
+    if ca_bundle is None:
+        ca_bundle = os.environ.get("IMGEXP_CA_BUNDLE") or os.environ.get("PIP_CERT") or ""
+    return Path(ca_bundle) if str(ca_bundle) else None
+
+
+@contextlib.contextmanager
+def _maybe_serve(bundle: Path | None) -> Iterator[str | None]:
+    if bundle is None:
+        yield None
+        return
+    with serve_ca_bundle(bundle) as url:
+        yield url
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+

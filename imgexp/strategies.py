@@ -1,0 +1,108 @@
+"""Strategies: a strategy is a file dockerfiles/Dockerfile.<name> with a one-line header.
+
+The header is a comment line ``# imgexp.description: ...``. Which base images a
+strategy uses is read from its FROM lines: each names one of the base build args
+(``PYTHON_IMAGE``, ``PYTHON_SLIM_IMAGE``, ``PYTHON_ALPINE_IMAGE``), an earlier stage, or scratch.
+Dropping a new Dockerfile into the folder adds a strategy; no code changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidStrategy, StrategyNotFound
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DOCKERFILES = PACKAGE_ROOT / "dockerfiles"
+DEFAULT_REQUIREMENTS = PACKAGE_ROOT / "requirements" / "requirements.txt"
+INSTALL_SCRIPT = PACKAGE_ROOT / "requirements" / "install_requirements.sh"
+
+#: build arg naming a base image -> the kind of base it is
+BASE_ARGS = {"PYTHON_IMAGE": "full", "PYTHON_SLIM_IMAGE": "slim", "PYTHON_ALPINE_IMAGE": "alpine"}
+#: the order in which the write-up's strategies come first in a table
+WRITEUP_ORDER = ("base", "slim", "multi-stage")
+
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+_ARG_REF = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+_HEADER = re.compile(r"^#\s*imgexp\.(\w+)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One way of building the image, read from its Dockerfile."""
+
+    name: str
+    dockerfile: Path
+    description: str
+    base_kind: str
+    """Kind of base the final stage starts from (full, slim or alpine): sizes are added on top of it."""
+    base_kinds: tuple[str, ...]
+    """Every kind of base any stage starts from."""
+    python: str
+    """Interpreter inside the final image that the import check runs; $VENV_NAME is expanded."""
+
+
+def available(dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[str]:
+    """Names of the strategies in a folder, the write-up's three first."""
+    names = [p.name.removeprefix("Dockerfile.") for p in Path(dockerfiles).glob("Dockerfile.*")]
+    return sorted(names, key=lambda n: (WRITEUP_ORDER.index(n) if n in WRITEUP_ORDER else len(WRITEUP_ORDER), n))
+
+
+def load(name: str, dockerfiles: Path = DEFAULT_DOCKERFILES) -> Strategy:
+    """Read one strategy; StrategyNotFound names the file it looked for and what exists."""
+    path = Path(dockerfiles) / f"Dockerfile.{name}"
+    if not path.is_file():
+        raise StrategyNotFound(name, str(path), available(dockerfiles))
+    return parse(name, path)
+
+
+def load_all(names: list[str] | None = None, dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[Strategy]:
+    """The named strategies, or every strategy in the folder."""
+    return [load(n, dockerfiles) for n in (names or available(dockerfiles))]
+
+
+def parse(name: str, path: Path) -> Strategy:
+    """Parse the header and FROM lines of a Dockerfile."""
+    header: dict[str, str] = {}
+    stage_kind: dict[str, str] = {}
+    kinds: list[str] = []
+    final_kind = ""
+    for line in path.read_text().splitlines():
+        if match := _HEADER.match(line):
+            header[match.group(1).lower()] = match.group(2)
+        elif match := _FROM.match(line):
+            image, stage = match.group(1), match.group(2)
+            kind = _kind_of(image, stage_kind, path)
+            if kind not in kinds:
+                kinds.append(kind)
+            if stage:
+                stage_kind[stage.lower()] = kind
+            final_kind = kind
+    if not final_kind:
+        raise InvalidStrategy(str(path), "no FROM line")
+    return Strategy(
+        name=name,
+        dockerfile=path,
+        description=header.get("description", ""),
+        base_kind=final_kind,
+        base_kinds=tuple(kinds),
+        python=header.get("python", "/opt/$VENV_NAME/bin/python"),
+    )
+
+
+def _kind_of(image: str, stage_kind: dict[str, str], path: Path) -> str:
+    if image.lower() in stage_kind:
+        return stage_kind[image.lower()]
+    if image.lower() == "scratch":
+        return "scratch"
+    match = _ARG_REF.match(image)
+    if match and match.group(1) in BASE_ARGS:
+        return BASE_ARGS[match.group(1)]
+    raise InvalidStrategy(
+        str(path),
+        f"FROM {image} names no base build arg; start each stage FROM one of "
+        f"{', '.join('${' + a + '}' for a in BASE_ARGS)} or an earlier stage, so imgexp can "
+        "swap official images and offline stand-ins",
+    )

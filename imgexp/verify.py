@@ -1,0 +1,88 @@
+"""Proving an image works: import every requirement inside it and read what is installed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import docker
+from docker.errors import APIError, ContainerError, ImageNotFound
+from requests.exceptions import ReadTimeout
+
+#: Runs inside the image with its own interpreter. It maps each distribution to the
+#: top-level modules it installs (a distribution's import name is not always its own
+#: name: python-dateutil -> dateutil), imports them, and lists installed distributions.
+_PROBE = r"""
+import importlib, importlib.metadata as md, json, re, sys
+norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
+modules = {}
+for module, dists in md.packages_distributions().items():
+    for dist in dists:
+        modules.setdefault(norm(dist), set()).add(module)
+installed = {norm(d.metadata["Name"]): (d.metadata["Name"], d.version) for d in md.distributions()}
+imports = {}
+for name in json.loads(sys.argv[1]):
+    if norm(name) not in installed:
+        imports[name] = {"modules": [], "error": f"distribution {name} is not installed"}
+        continue
+    names = sorted(m for m in modules.get(norm(name), ()) if m.isidentifier() and not m.startswith("_"))
+    error = None
+    for module in names:
+        try:
+            importlib.import_module(module)
+        except BaseException as exc:
+            error = f"import {module}: {type(exc).__name__}: {exc}"
+            break
+    imports[name] = {"modules": names, "error": error}
+print(json.dumps({
+    "python": sys.version.split()[0],
+    "imports": imports,
+    "freeze": sorted(f"{n}=={v}" for n, v in installed.values()),
+}))
+"""
+VERIFY_TIMEOUT_SECONDS = 600
+ERROR_TAIL_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Verification:
+    verified: bool
+    error: str
+    python_version: str = ""
+    imports: dict[str, list[str]] = field(default_factory=dict)
+    """distribution -> the modules imported for it"""
+    freeze: tuple[str, ...] = ()
+    """``name==version`` of every distribution the interpreter sees (pip freeze, without pip)"""
+
+
+def verify_image(client: docker.DockerClient, image_id: str, python: str, requirements: tuple[str, ...]) -> Verification:
+    """Run the image without a network and import each requirement with ``python``.
+
+    A failed import, a missing interpreter or a crash is a Verification with
+    verified=False and the error, never an exception.
+    """
+    command = [python, "-c", _PROBE, json.dumps(list(requirements))]
+    container = client.containers.create(
+        image_id, command=command, entrypoint=[], network_disabled=True, labels={"imgexp.role": "verify"}
+    )
+    try:
+        container.start()
+        status = container.wait(timeout=VERIFY_TIMEOUT_SECONDS)
+        stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
+        stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
+    except (APIError, ContainerError, ImageNotFound, ReadTimeout) as exc:
+        return Verification(False, f"could not run {python} in the image: {exc}")
+    finally:
+        container.remove(force=True)
+    if status.get("StatusCode") != 0:
+        detail = (stderr or stdout).strip()[-ERROR_TAIL_CHARS:]
+        return Verification(False, f"{python} exited with {status.get('StatusCode')}: {detail}")
+    report = json.loads(stdout.strip().splitlines()[-1])
+    errors = [f"{name}: {r['error']}" for name, r in report["imports"].items() if r["error"]]
+    return Verification(
+        verified=not errors,
+        error="; ".join(errors),
+        python_version=report["python"],
+        imports={name: r["modules"] for name, r in report["imports"].items()},
+        freeze=tuple(report["freeze"]),
+    )
