@@ -9,8 +9,8 @@ passes its URL as the build arg IMGEXP_CA_URL, and the install script fetches it
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +54,6 @@ def _bind(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.Thre
         try:
             return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:
-            if exc.errno not in (98, socket.EADDRINUSE):
+            if exc.errno != errno.EADDRINUSE:
                 raise
     raise OSError("no free port on 127.0.0.1 for the CA bundle server")

@@ -45,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     add_run_options(run_cmd)
     run_cmd.set_defaults(func=_run)
 
+    report_cmd = commands.add_parser(
+        "report",
+        help="run the experiment, then its notebooks, and publish them as HTML with an index",
+        description="Run (or reuse) the experiment in OUT, run notebooks/strategy.ipynb once per strategy "
+        "and notebooks/compare.ipynb with papermill into OUT/notebooks/, render each as HTML with its "
+        "code hidden, and write OUT/index.html linking every page.",
+    )
+    add_run_options(report_cmd)
+    report_cmd.set_defaults(func=_report)
+
     bases_cmd = commands.add_parser(
         "bases",
         help="show the base images, bootstrapping offline stand-ins where needed",
@@ -119,6 +129,18 @@ def _run(args: argparse.Namespace) -> int:
     print(format_table(results))
     print(f"\nResults: {args.out / 'results.csv'} (provenance in {args.out / 'results.json'})")
     return 0 if results["verified"].all() else 2
+
+
+def _report(args: argparse.Namespace) -> int:
+    from . import report  # papermill and nbconvert load only for this command
+
+    published = report.publish(
+        report.Settings.from_run_options(args), args.out, rebuild=args.rebuild, progress=args.progress
+    )
+    for page in published.pages:
+        print(f"{'ok' if page.ok else 'FAILED':<7} {page.html}" + (f"  {page.error}" if page.error else ""))
+    print(f"\nReport: {published.index}")
+    return 0 if published.ok else 2
 
 
 def format_table(results: pd.DataFrame) -> str:

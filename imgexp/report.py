@@ -1,0 +1,394 @@
+"""The published report: the experiment, one notebook page per strategy, the comparison, an index.
+
+``publish`` runs the experiment into a folder (every strategy already measured there is
+reused), runs notebooks/strategy.ipynb once per strategy and notebooks/compare.ipynb with
+papermill into ``<out>/notebooks/``, renders each to HTML with its code hidden, and writes
+``<out>/index.html``. The other functions are what those notebooks call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import os
+import shutil
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+import papermill
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+from . import strategies
+from .bases import BaseImage, BaseSource
+from .engine import connect
+from .errors import BuildFailed, ImgexpError
+from .experiment import DEFAULT_VENV_NAME, load_results, run
+from .measure import layer_table
+from .progress import Progress
+from .requirements import read_requirements
+from .store import write_atomic
+from .units import human_size
+
+NOTEBOOKS = strategies.PACKAGE_ROOT / "notebooks"
+STRATEGY_NOTEBOOK = NOTEBOOKS / "strategy.ipynb"
+COMPARE_NOTEBOOK = NOTEBOOKS / "compare.ipynb"
+DEMO_REQUIREMENTS = NOTEBOOKS / "requirements-demo.txt"
+KERNEL = "python3"
+
+
+def resolve(path: str | Path) -> Path:
+    """An absolute path as is; a relative one from the repository root, wherever the kernel runs."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else strategies.PACKAGE_ROOT / path
+
+
+# --- what the notebooks call -------------------------------------------------------------
+
+
+def check_parameters(**parameters: Any) -> pd.DataFrame:
+    """Check a notebook's parameters before anything is built, and show them.
+
+    A missing requirements file raises RequirementsNotFound and an unknown strategy
+    StrategyNotFound, each naming the fix.
+    """
+    dockerfiles = resolve(parameters.get("dockerfiles", strategies.DEFAULT_DOCKERFILES))
+    if "requirements" in parameters:
+        read_requirements(resolve(parameters["requirements"]))
+    names = list(parameters.get("strategies") or []) + ([parameters["strategy"]] if "strategy" in parameters else [])
+    for name in names:
+        strategies.load(name, dockerfiles)
+    shown = {k: resolve(v) if k in ("requirements", "out", "dockerfiles") else v for k, v in parameters.items()}
+    return pd.DataFrame({"value": [str(v) for v in shown.values()]}, index=pd.Index(list(shown), name="parameter"))
+
+
+def strategy_result(
+    strategy: str,
+    out: str | Path,
+    requirements: str | Path = DEMO_REQUIREMENTS,
+    python: str = "3.11",
+    base_source: BaseSource = "auto",
+    dockerfiles: str | Path = strategies.DEFAULT_DOCKERFILES,
+    venv_name: str = DEFAULT_VENV_NAME,
+    progress: bool | None = False,
+) -> pd.DataFrame:
+    """One strategy's result row, built or reused through imgexp.run.
+
+    It runs into ``<out>/strategies/<strategy>`` so the experiment's own results in ``out``
+    stay whole; the experiment's row for this strategy is offered for reuse first, so a
+    strategy the experiment already measured with the same settings is not built again.
+    """
+    out = resolve(out)
+    own = out / "strategies" / strategy
+    measured = out / "rows" / f"{strategy}.json"
+    if measured.is_file():
+        (own / "rows").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(measured, own / "rows" / measured.name)
+    result = run(
+        requirements=resolve(requirements),
+        strategy_names=[strategy],
+        python=python,
+        out=own,
+        base_source=base_source,
+        dockerfiles=resolve(dockerfiles),
+        venv_name=venv_name,
+        progress=progress,
+    )
+    row = result.iloc[0]
+    if row["status"] != "ok":
+        raise ImgexpError(f"Strategy {strategy!r} was not run: {row['reason']}")
+    return result
+
+
+def experiment_results(
+    out: str | Path,
+    run_experiment: bool = True,
+    requirements: str | Path = DEMO_REQUIREMENTS,
+    strategy_names: list[str] | None = None,
+    python: str = "3.11",
+    base_source: BaseSource = "auto",
+    dockerfiles: str | Path = strategies.DEFAULT_DOCKERFILES,
+    venv_name: str = DEFAULT_VENV_NAME,
+    progress: bool | None = False,
+) -> pd.DataFrame:
+    """An experiment's results: run (reusing every strategy already measured in ``out``) or only read."""
+    if not run_experiment:
+        if not (resolve(out) / "results.json").is_file():
+            raise ImgexpError(
+                f"No experiment in {resolve(out)}: results.json is missing. Run `imgexp run --out {out}` "
+                "first, or set run_experiment = True."
+            )
+        return load_results(resolve(out))
+    return run(
+        requirements=resolve(requirements),
+        strategy_names=strategy_names,
+        python=python,
+        out=resolve(out),
+        base_source=base_source,
+        dockerfiles=resolve(dockerfiles),
+        venv_name=venv_name,
+        progress=progress,
+    )
+
+
+def layers(result: pd.DataFrame) -> pd.DataFrame:
+    """The layer table of a result row's image (imgexp.measure.layer_table), against the base it used."""
+    row = result.iloc[0]
+    base = BaseImage(**result.attrs["provenance"]["bases"][row["base_kind"]])
+    return layer_table(connect(), row["image_id"], base)
+
+
+def verdict(result: pd.DataFrame) -> str:
+    """Whether every requirement imports inside the strategy's image, in one line."""
+    row = result.iloc[0]
+    names = ", ".join(result.attrs["provenance"]["requirements"]["names"])
+    if row["verified"]:
+        return f"{row['strategy']}: every requirement imports inside the image ({names})"
+    return f"{row['strategy']}: the image does NOT work: {row['verify_error']}"
+
+
+def ranking(results: pd.DataFrame) -> str:
+    """The strategies from smallest to largest image, and whether each image works."""
+    ok = results[results["status"] == "ok"].sort_values("size_bytes")
+    broken = [s for s, v in zip(ok["strategy"], ok["verified"]) if not v]
+    order = " < ".join(ok["strategy"])
+    return f"smallest first: {order}; " + (f"NOT working: {', '.join(broken)}" if broken else "every image works")
+
+
+# --- the headless report -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the experiment and every notebook of one report share."""
+
+    requirements: Path
+    strategies: tuple[str, ...]
+    python: str = "3.11"
+    base_source: BaseSource = "auto"
+    dockerfiles: Path = strategies.DEFAULT_DOCKERFILES
+    venv_name: str = DEFAULT_VENV_NAME
+    ca_bundle: str | None = None
+
+    @classmethod
+    def from_run_options(cls, args: argparse.Namespace) -> Settings:
+        """Settings from the options of imgexp.cli.add_run_options."""
+        names = (
+            strategies.available(args.dockerfiles)
+            if args.strategies == "all"
+            else [s.strip() for s in args.strategies.split(",") if s.strip()]
+        )
+        return cls(
+            requirements=Path(args.requirements).resolve(),
+            strategies=tuple(names),
+            python=args.python,
+            base_source=args.base_source,
+            dockerfiles=Path(args.dockerfiles).resolve(),
+            venv_name=args.venv_name,
+            ca_bundle=args.ca_bundle,
+        )
+
+    def parameters(self, out: Path) -> dict[str, Any]:
+        """The papermill parameters every notebook takes."""
+        return {
+            "requirements": str(self.requirements),
+            "python": self.python,
+            "base_source": self.base_source,
+            "dockerfiles": str(self.dockerfiles),
+            "venv_name": self.venv_name,
+            "out": str(out),
+        }
+
+
+@dataclass(frozen=True)
+class Page:
+    """One rendered notebook of the report."""
+
+    name: str
+    title: str
+    notebook: Path
+    html: Path
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass
+class Published:
+    """What publish made: the index, every page, and the experiment's results."""
+
+    out: Path
+    index: Path
+    pages: list[Page]
+    results: pd.DataFrame | None
+    build_failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every page rendered without error and every measured image works."""
+        verified = self.results is not None and bool(self.results["verified"].all())
+        return verified and all(p.ok for p in self.pages) and not self.build_failures
+
+
+def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress: bool | None = None) -> Published:
+    """Run the experiment into ``out`` (reusing what it already holds), then its notebooks, HTML and index."""
+    out = Path(out).resolve()
+    report = Progress(progress)
+    results, failures = _run_experiment(settings, out, rebuild, progress)
+    pages = []
+    for name in settings.strategies:
+        parameters = {"strategy": name, **settings.parameters(out)}
+        pages.append(_page(STRATEGY_NOTEBOOK, out, f"strategy-{name}", f"Strategy {name}", parameters, report))
+    compare = {"strategies": list(settings.strategies), "run_experiment": False, **settings.parameters(out)}
+    pages.append(_page(COMPARE_NOTEBOOK, out, "compare", "Comparison of strategies", compare, report))
+    index = out / "index.html"
+    write_atomic(index, index_html(out, pages, results, failures))
+    report.log(f"[report] {index}")
+    return Published(out, index, pages, results, failures)
+
+
+def _run_experiment(
+    settings: Settings, out: Path, rebuild: bool, progress: bool | None
+) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """The experiment's results; a strategy that fails to build is left out (and noted) so the others still run."""
+    names = list(settings.strategies)
+    failures: dict[str, str] = {}
+    while names:
+        try:
+            results = run(
+                requirements=settings.requirements,
+                strategy_names=names,
+                python=settings.python,
+                out=out,
+                base_source=settings.base_source,
+                ca_bundle=settings.ca_bundle,
+                dockerfiles=settings.dockerfiles,
+                venv_name=settings.venv_name,
+                rebuild=rebuild,
+                progress=progress,
+            )
+            return results, failures
+        except BuildFailed as exc:
+            failures[exc.strategy] = str(exc).splitlines()[0]
+            names.remove(exc.strategy)
+    return None, failures
+
+
+def _page(notebook: Path, out: Path, name: str, title: str, parameters: dict[str, Any], report: Progress) -> Page:
+    """Run one notebook with papermill and render it; a failing notebook still renders, with its error."""
+    executed = out / "notebooks" / f"{name}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    report.log(f"[report] running {notebook.name} -> {executed}")
+    error = ""
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            cwd=str(NOTEBOOKS),
+            progress_bar=report.enabled,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        error = f"{exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}"
+        report.log(f"[report] {name} failed: {error}")
+    page = out / f"{name}.html"
+    write_atomic(page, render_html(executed, title))
+    return Page(name, title, executed, page, error)
+
+
+def render_html(executed: Path, title: str) -> str:
+    """An executed notebook as one HTML page with its code hidden; charts are embedded images."""
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4), resources={"metadata": {"name": title}})
+    return body
+
+
+def index_html(out: Path, pages: list[Page], results: pd.DataFrame | None, failures: dict[str, str]) -> str:
+    """The report's front page: a link to every page, its status, and when, where and on what it ran."""
+    rows = []
+    for page in pages:
+        strategy = page.name.removeprefix("strategy-") if page.name.startswith("strategy-") else ""
+        status = "ok" if page.ok else "failed"
+        detail = page.error or _row_summary(results, strategy)
+        rows.append(
+            f'<tr class="{status}"><td><a href="{html.escape(page.html.name)}">{html.escape(page.title)}</a></td>'
+            f"<td>{status}</td><td>{html.escape(detail)}</td></tr>"
+        )
+    provenance = results.attrs["provenance"] if results is not None else {}
+    notes = "".join(f"<li>{html.escape(s)}: {html.escape(m)}</li>" for s, m in failures.items())
+    return _INDEX.format(
+        title=html.escape(f"imgexp report: {out.name}"),
+        rows="\n".join(rows),
+        failures=f"<h2>Strategies that failed to build</h2><ul>{notes}</ul>" if notes else "",
+        facts=_facts(out, provenance),
+    )
+
+
+def _row_summary(results: pd.DataFrame | None, strategy: str) -> str:
+    if results is None or not strategy or strategy not in set(results["strategy"]):
+        return ""
+    row = results[results["strategy"] == strategy].iloc[0]
+    if row["status"] != "ok":
+        return f"not run: {row['reason']}"
+    works = "every requirement imports" if row["verified"] else f"import check FAILED: {row['verify_error']}"
+    return f"{row['size']} ({human_size(row['base_bytes'])} base + {human_size(row['added_bytes'])} added); {works}"
+
+
+def _facts(out: Path, provenance: dict[str, Any]) -> str:
+    if not provenance:
+        return "<p>No strategy was measured, so there is no provenance to show.</p>"
+    engine = provenance["engine"]
+    reqs = provenance["requirements"]
+    facts = [
+        ("measured", f"{provenance['started_at']} to {provenance.get('finished_at', '?')} (UTC)"),
+        ("report made", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+        ("host", f"{socket.gethostname()} ({engine['os']}, kernel {engine['kernel']}, {engine['arch']})"),
+        ("docker engine", f"{engine['engine_version']} (API {engine['api_version']}, storage {engine['storage_driver']})"),
+        ("docker host", os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"),
+        ("builder", engine["builder"]),
+        ("python", provenance["python"]),
+        ("base source", provenance["base_source"]),
+    ]
+    for kind, base in provenance["bases"].items():
+        origin = "offline stand-in, not the official image" if base["standin"] else "official image"
+        facts.append((f"{kind} base", f"{base['image']} {base['image_id']} ({human_size(base['size_bytes'])}, {origin})"))
+    facts += [
+        ("requirements", f"{reqs['path']} sha256 {reqs['sha256']}: {', '.join(reqs['names'])}"),
+        ("how measured", provenance["how"]),
+        ("command", provenance["command"]),
+        ("imgexp", provenance["imgexp_version"]),
+        ("results", f"{out / 'results.csv'}, {out / 'results.json'}"),
+    ]
+    items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts)
+    return f"<table class=facts>{items}</table>"
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .35em .7em; text-align: left; vertical-align: top; }}
+tr.failed td {{ color: #b00020; font-weight: bold; }}
+table.facts th {{ white-space: nowrap; color: #555; font-weight: normal; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p>One page per strategy (its result, its layers, its base against added bytes) and the comparison.</p>
+<table><tr><th>page</th><th>status</th><th>result</th></tr>
+{rows}
+</table>
+{failures}
+<h2>When, where and on what this ran</h2>
+{facts}
+</body></html>
+"""

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Start, stop or check the Docker engine imgexp builds on.
+#   scripts/engine.sh start   start dockerd if no engine answers, and wait for it
+#   scripts/engine.sh stop    stop the dockerd that `start` started (no-op otherwise)
+#   scripts/engine.sh status  exit 0 when an engine answers
+set -euo pipefail
+PIDFILE=${IMGEXP_DOCKERD_PIDFILE:-/run/imgexp-dockerd.pid}
+LOG=${IMGEXP_DOCKERD_LOG:-/var/log/imgexp-dockerd.log}
+
+answers() { docker info >/dev/null 2>&1; }
+
+case "${1:-status}" in
+  start)
+    if answers; then echo "engine: already running"; exit 0; fi
+    if [ "$(id -u)" != 0 ]; then
+      echo "engine: no Docker engine answers and starting one needs root (try: sudo systemctl start docker)" >&2
+      exit 1
+    fi
+    if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then
+      :
+    else
+      # No systemd (containers, CI): run dockerd ourselves. --iptables=false because such
+      # sandboxes may not allow it; imgexp builds on the host network and verifies offline.
+      nohup dockerd --iptables=false >"$LOG" 2>&1 &
+      echo $! >"$PIDFILE"
+    fi
+    for _ in $(seq 60); do answers && { echo "engine: running"; exit 0; }; sleep 1; done
+    echo "engine: dockerd did not answer within 60 s; see $LOG" >&2
+    exit 1
+    ;;
+  stop)
+    [ -f "$PIDFILE" ] || exit 0
+    pid=$(cat "$PIDFILE")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    rm -f "$PIDFILE"
+    echo "engine: stopped"
+    ;;
+  status)
+    answers
+    ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac

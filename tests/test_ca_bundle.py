@@ -1,0 +1,93 @@
+"""The CA bundle handed to pip during builds is in no layer of any final image."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pandas as pd
+
+from imgexp.context import make_context
+
+from .conftest import REPO
+
+
+def _marker_lines(certificate: bytes) -> list[bytes]:
+    """Base64 lines of the marker certificate's body: text no other file has."""
+    body = [line for line in certificate.splitlines() if line and not line.startswith(b"-----")]
+    return body[2:-2]
+
+
+def _layer_files(client: docker.DockerClient, image: str) -> Iterator[tuple[str, bytes]]:
+    """Every regular file of every layer of an image, streamed from `docker save`."""
+    stream = io.BufferedReader(_GeneratorReader(client.api.get_image(image)), buffer_size=1 << 20)
+    with tarfile.open(fileobj=stream, mode="r|") as saved:
+        for member in saved:
+            if not member.name.endswith("layer.tar"):
+                continue
+            layer = saved.extractfile(member)
+            assert layer is not None
+            with tarfile.open(fileobj=layer, mode="r|") as files:
+                for item in files:
+                    if item.isfile():
+                        handle = files.extractfile(item)
+                        assert handle is not None
+                        yield f"{member.name}:{item.name}", handle.read()
+
+
+class _GeneratorReader(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._rest = iter(chunks), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._rest:
+            try:
+                self._rest = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._rest))
+        buffer[:size], self._rest = self._rest[:size], self._rest[size:]
+        return size
+
+
+def _holders(client: docker.DockerClient, image: str, markers: list[bytes]) -> list[str]:
+    return [name for name, data in _layer_files(client, image) if any(m in data for m in markers)]
+
+
+def test_ca_bundle_bytes_are_in_no_layer_and_no_history(
+    client: docker.DockerClient, writeup_run: tuple[Path, pd.DataFrame], marker_ca_bundle: tuple[Path, bytes]
+) -> None:
+    _, results = writeup_run
+    markers = _marker_lines(marker_ca_bundle[1])
+    assert markers
+    for row in results.itertuples():
+        assert row.verified  # pip reached the index through the bundle and the image works
+        assert _holders(client, row.image_id, markers) == [], row.strategy
+        history = str(client.images.get(row.image_id).history()) + str(client.images.get(row.image_id).attrs)
+        assert not any(m.decode() in history for m in markers)
+
+
+def test_the_scan_finds_the_bundle_where_it_is_copied(
+    client: docker.DockerClient,
+    writeup_run: tuple[Path, pd.DataFrame],
+    marker_ca_bundle: tuple[Path, bytes],
+    tmp_path: Path,
+) -> None:
+    """Control: the same scan does find the marker in an image that COPYs the bundle."""
+    slim_base = writeup_run[1].set_index("strategy").loc["slim", "base_image"]
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(f"FROM {slim_base}\nCOPY requirements.txt /etc/leaked-ca.pem\n")
+    context = make_context(dockerfile, marker_ca_bundle[0], REPO / "requirements" / "install_requirements.sh")
+    image, _ = client.images.build(fileobj=io.BytesIO(context.tar), custom_context=True, rm=True,
+                                   labels={"imgexp.role": "build"}, network_mode="host")
+    try:
+        holders = _holders(client, image.id, _marker_lines(marker_ca_bundle[1]))
+        assert [h.split(":", 1)[1] for h in holders] == ["etc/leaked-ca.pem"]
+    finally:
+        client.images.remove(image.id, force=True)

@@ -1,0 +1,106 @@
+"""The write-up's experiment end to end on the real engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import docker
+import pandas as pd
+
+import imgexp
+from imgexp.units import human_size
+
+from .conftest import REPO
+
+
+def test_writeup_strategies_build_verify_and_rank(writeup_run: tuple[Path, pd.DataFrame]) -> None:
+    _, results = writeup_run
+    assert list(results["strategy"]) == ["base", "slim", "multi-stage"]
+    assert results["verified"].all(), results["verify_error"].tolist()
+    sizes = results.set_index("strategy")["size_bytes"]
+    assert sizes["base"] > sizes["slim"] > sizes["multi-stage"]
+    assert (results["added_bytes"] == results["size_bytes"] - results["base_bytes"]).all()
+    assert (results["added_bytes"] > 0).all()
+    assert results.loc[results["strategy"] == "base", "vs_baseline_pct"].iloc[0] == 0.0
+    assert (results.loc[results["strategy"] != "base", "vs_baseline_pct"] < 0).all()
+
+
+def test_size_is_what_docker_shows(writeup_run: tuple[Path, pd.DataFrame]) -> None:
+    _, results = writeup_run
+    for row in results.itertuples():
+        inspected = subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{.Size}}", row.image_id],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        assert row.size_bytes == int(inspected)
+        listed = subprocess.run(
+            ["docker", "images", "--format", "{{.Size}}", row.image],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        assert listed == [human_size(row.size_bytes)] == [row.size]
+
+
+def test_every_row_says_which_base_it_used(client: docker.DockerClient, writeup_run: tuple[Path, pd.DataFrame]) -> None:
+    _, results = writeup_run
+    expected = {"base": "full", "slim": "slim", "multi-stage": "slim"}
+    for row in results.itertuples():
+        assert row.base_kind == expected[row.strategy]
+        base = client.images.get(row.base_image)
+        assert base.id == row.base_id
+        assert row.base_bytes == base.attrs["Size"]
+        assert row.base_standin == (base.labels.get("imgexp.role") == "standin")
+        assert row.base_standin == (not row.base_image.startswith("python:"))
+
+
+def test_import_names_and_freeze_come_from_inside_the_image(writeup_run: tuple[Path, pd.DataFrame]) -> None:
+    out, results = writeup_run
+    stored = json.loads((out / "results.json").read_text())
+    for row in stored["rows"]:
+        assert row["imports"] == {"python-dateutil": ["dateutil"]}
+        assert any(line.startswith("python-dateutil==") for line in row["pip_freeze"])
+        assert any(line.startswith("pip==") for line in row["pip_freeze"])  # the recipe upgrades pip
+        assert row["python_version"].startswith("3.11")
+
+
+def test_results_files_and_provenance(writeup_run: tuple[Path, pd.DataFrame]) -> None:
+    out, results = writeup_run
+    on_disk = pd.read_csv(out / "results.csv")
+    assert list(on_disk.columns) == list(imgexp.COLUMNS)
+    assert on_disk["size_bytes"].tolist() == results["size_bytes"].tolist()
+    provenance = json.loads((out / "results.json").read_text())["provenance"]
+    assert provenance["engine"]["engine_version"]
+    assert provenance["engine"]["builder"].startswith("classic builder")
+    assert provenance["requirements"]["names"] == ["python-dateutil"]
+    assert set(provenance["bases"]) == {"full", "slim"}
+    for base in provenance["bases"].values():
+        assert base["image_id"].startswith("sha256:")
+        assert isinstance(base["standin"], bool)
+    assert imgexp.load_results(out)["image_id"].tolist() == results["image_id"].tolist()
+
+
+def test_a_rerun_with_nothing_changed_reuses_every_row(writeup_run: tuple[Path, pd.DataFrame], small_requirements: Path, marker_ca_bundle) -> None:
+    out, first = writeup_run
+    again = imgexp.run(requirements=small_requirements, out=out, ca_bundle=marker_ca_bundle[0], progress=False)
+    assert again["reused"].all()
+    assert again["image_id"].tolist() == first["image_id"].tolist()
+    assert again["measured_at"].tolist() == first["measured_at"].tolist()
+
+
+def test_cli_prints_the_writeup_table(writeup_run: tuple[Path, pd.DataFrame], small_requirements: Path, marker_ca_bundle) -> None:
+    out, results = writeup_run
+    done = subprocess.run(
+        [sys.executable, "-m", "imgexp", "run", "--requirements", str(small_requirements), "--out", str(out),
+         "--ca-bundle", str(marker_ca_bundle[0])],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, "CI": "true"},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for row in results.itertuples():
+        line = next(line for line in lines if line.startswith(row.strategy + " "))
+        assert row.size in line and "yes" in line
+    assert "Stand-in bases" in done.stdout
+    assert done.stderr == ""  # quiet in CI
