@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Remove only images labelled by imgexp; other images are never touched.",
     )
     clean_cmd.add_argument("--all", action="store_true", help="also remove the offline stand-in bases")
+    clean_cmd.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     clean_cmd.set_defaults(func=_clean)
     return parser
 
@@ -178,13 +179,16 @@ def _bases(args: argparse.Namespace) -> int:
 def _clean(args: argparse.Namespace) -> int:
     client = connect()
     roles = ["build", "standin"] if args.all else ["build"]
-    removed = 0
-    for role in roles:
-        for image in client.images.list(filters={"label": f"imgexp.role={role}"}):
+    images = [image for role in roles for image in client.images.list(filters={"label": f"imgexp.role={role}"})]
+    for image in images:
+        short_id = image.id.removeprefix("sha256:")[:12]
+        print(f"{'would remove' if args.dry_run else 'removing'} {short_id} {' '.join(image.tags)}")
+        if not args.dry_run:
             client.images.remove(image.id, force=True)
-            removed += 1
-    client.images.prune(filters={"dangling": True, "label": "imgexp.standin.kind"})
-    print(f"removed {removed} image(s)" + ("" if args.all else "; stand-in bases kept (use --all)"))
+    if not args.dry_run:
+        client.images.prune(filters={"dangling": True, "label": "imgexp.standin.kind"})
+    kept = "" if args.all else "; stand-in bases kept (use --all)"
+    print(f"{len(images)} image(s) {'to remove' if args.dry_run else 'removed'}{kept}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -104,3 +105,29 @@ def test_cli_prints_the_writeup_table(writeup_run: tuple[Path, pd.DataFrame], sm
         assert row.size in line and "yes" in line
     assert "Stand-in bases" in done.stdout
     assert done.stderr == ""  # quiet in CI
+
+
+def test_clean_touches_only_images_imgexp_built(
+    client: docker.DockerClient, writeup_run: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    _, results = writeup_run
+    foreign, _ = client.images.build(
+        fileobj=io.BytesIO(f"FROM {results['base_image'].iloc[0]}\nLABEL note=not-imgexp\n".encode()),
+        tag="not-imgexp/keep-me:latest", network_mode="host", rm=True,
+    )
+    try:
+        done = subprocess.run([sys.executable, "-m", "imgexp", "clean", "--dry-run"],
+                              capture_output=True, text=True, check=True)
+        listed = {line.split()[2] for line in done.stdout.splitlines() if line.startswith("would remove")}
+        expected = {_short(image.id) for image in client.images.list(filters={"label": "imgexp.role=build"})}
+        assert listed == expected
+        assert {_short(i) for i in results["image_id"]} <= listed
+        assert _short(foreign.id) not in listed
+        assert not {_short(b) for b in results["base_id"]} & listed
+        client.images.get(results["image_id"].iloc[0])  # a dry run removes nothing
+    finally:
+        client.images.remove(foreign.id, force=True)
+
+
+def _short(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]
