@@ -1,8 +1,9 @@
 """Figures and tables of the notebooks: what each strategy costs and why, in human units.
 
 Every function takes the results (or a layer table) and returns a matplotlib Figure or a
-DataFrame. Figures are made through pyplot (so Jupyter's inline backend renders them as PNG)
-and closed at once, so a notebook shows each exactly once: as the cell's value.
+table styled for display (a pandas Styler: full text, left-aligned). Figures are made through
+pyplot, so Jupyter's inline backend renders them as PNG, and closed at once, so a notebook
+shows each exactly once: as the cell's value.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from pandas.io.formats.style import Styler
 
 from .units import human_size
 
@@ -57,20 +59,21 @@ def base_added_bars(results: pd.DataFrame) -> Figure:
 def strategy_bytes(result: pd.DataFrame) -> Figure:
     """One strategy's size: its base image's bytes against the bytes the strategy adds."""
     rows = measured(result)
-    fig, ax = _figure(7, 1.6)
+    fig, ax = _figure(7, 2.0)
     _stack(ax, rows)
     ax.set_title(f"{rows['strategy'].iloc[0]}: base against added bytes")
     return fig
 
 
-def summary_table(results: pd.DataFrame) -> pd.DataFrame:
+def summary_table(results: pd.DataFrame) -> Styler:
     """The comparison as a table in human units, one row per strategy."""
     rows = []
     for row in results.itertuples():
         if row.status != "ok":
             rows.append({"strategy": row.strategy, "size": "-", "verified": "not run", "note": row.reason})
             continue
-        change = "baseline" if row.strategy == "base" or pd.isna(row.vs_baseline_pct) else f"{row.vs_baseline_pct:+.0f}%"
+        baseline = row.strategy == "base" or pd.isna(row.vs_baseline_pct)
+        change = "baseline" if baseline else f"{row.vs_baseline_pct:+.0f}%"
         rows.append(
             {
                 "strategy": row.strategy,
@@ -85,10 +88,10 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
                 "note": "" if row.verified else str(row.verify_error),
             }
         )
-    return pd.DataFrame(rows).fillna("").set_index("strategy")
+    return styled(pd.DataFrame(rows).fillna("").set_index("strategy"))
 
 
-def result_card(result: pd.DataFrame) -> pd.DataFrame:
+def result_card(result: pd.DataFrame) -> Styler:
     """One strategy's result row, field by field, sizes in human units."""
     row = result.iloc[0]
     fields = {
@@ -107,15 +110,27 @@ def result_card(result: pd.DataFrame) -> pd.DataFrame:
         "reused earlier build": "yes" if row["reused"] else "no",
         "measured at": row["measured_at"],
     }
-    return pd.DataFrame({"value": [str(v) for v in fields.values()]}, index=pd.Index(list(fields), name="field"))
+    return field_table(fields, "field")
 
 
-def layer_table(layers: pd.DataFrame) -> pd.DataFrame:
+def layer_table(layers: pd.DataFrame) -> Styler:
     """The layer table of imgexp.measure.layer_table with each size in human units."""
-    instruction = layers["created_by"].where(layers["created_by"] != "", "(no instruction recorded: imported filesystem)")
+    recorded = layers["created_by"] != ""
+    instruction = layers["created_by"].where(recorded, "(no instruction recorded: imported filesystem)")
     table = layers.assign(size=layers["size_bytes"].map(human_size), created_by=instruction)
-    return table[["index", "origin", "size", "created_by"]].rename(columns={"created_by": "instruction"}).set_index(
-        "index"
+    table = table[["index", "origin", "size", "created_by"]].rename(columns={"created_by": "instruction"})
+    return styled(table.set_index("index"))
+
+
+def field_table(fields: dict[str, Any], name: str) -> Styler:
+    """A two-column table of names and values, for display."""
+    return styled(pd.DataFrame({"value": [str(v) for v in fields.values()]}, index=pd.Index(list(fields), name=name)))
+
+
+def styled(table: pd.DataFrame) -> Styler:
+    """A table for display: every cell in full, left-aligned."""
+    return table.style.set_properties(**{"text-align": "left", "white-space": "pre-wrap"}).set_table_styles(
+        [{"selector": "th", "props": [("text-align", "left")]}]
     )
 
 
@@ -132,7 +147,7 @@ def _stack(ax: Axes, rows: pd.DataFrame) -> None:
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(_BYTES)
     ax.set_xlim(0, rows["size_bytes"].max() * 1.8)
-    ax.legend(loc="lower right", frameon=False)
+    ax.figure.legend(loc="outside lower center", ncols=2, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
 
 

@@ -22,10 +22,12 @@ import nbformat
 import pandas as pd
 import papermill
 from nbconvert import HTMLExporter
+from pandas.io.formats.style import Styler
 from papermill.exceptions import PapermillExecutionError
 
 from . import strategies
 from .bases import BaseImage, BaseSource
+from .charts import field_table
 from .engine import connect
 from .errors import BuildFailed, ImgexpError
 from .experiment import DEFAULT_VENV_NAME, load_results, run
@@ -51,7 +53,7 @@ def resolve(path: str | Path) -> Path:
 # --- what the notebooks call -------------------------------------------------------------
 
 
-def check_parameters(**parameters: Any) -> pd.DataFrame:
+def check_parameters(**parameters: Any) -> Styler:
     """Check a notebook's parameters before anything is built, and show them.
 
     A missing requirements file raises RequirementsNotFound and an unknown strategy
@@ -64,7 +66,7 @@ def check_parameters(**parameters: Any) -> pd.DataFrame:
     for name in names:
         strategies.load(name, dockerfiles)
     shown = {k: resolve(v) if k in ("requirements", "out", "dockerfiles") else v for k, v in parameters.items()}
-    return pd.DataFrame({"value": [str(v) for v in shown.values()]}, index=pd.Index(list(shown), name="parameter"))
+    return field_table(shown, "parameter")
 
 
 def strategy_result(
@@ -296,6 +298,7 @@ def _page(notebook: Path, out: Path, name: str, title: str, parameters: dict[str
             cwd=str(NOTEBOOKS),
             progress_bar=report.enabled,
             log_output=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up chatter on stderr
         )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}"
@@ -308,7 +311,8 @@ def _page(notebook: Path, out: Path, name: str, title: str, parameters: dict[str
 def render_html(executed: Path, title: str) -> str:
     """An executed notebook as one HTML page with its code hidden; charts are embedded images."""
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4), resources={"metadata": {"name": title}})
+    notebook = nbformat.read(executed, as_version=4)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     return body
 
 
@@ -316,25 +320,31 @@ def index_html(out: Path, pages: list[Page], results: pd.DataFrame | None, failu
     """The report's front page: a link to every page, its status, and when, where and on what it ran."""
     rows = []
     for page in pages:
-        strategy = page.name.removeprefix("strategy-") if page.name.startswith("strategy-") else ""
         status = "ok" if page.ok else "failed"
-        detail = page.error or _row_summary(results, strategy)
+        if page.error:
+            detail = page.error
+        elif page.name.startswith("strategy-"):
+            detail = _row_summary(results, page.name.removeprefix("strategy-"))
+        else:
+            detail = ranking(results) if results is not None else ""
         rows.append(
             f'<tr class="{status}"><td><a href="{html.escape(page.html.name)}">{html.escape(page.title)}</a></td>'
             f"<td>{status}</td><td>{html.escape(detail)}</td></tr>"
         )
     provenance = results.attrs["provenance"] if results is not None else {}
+    standins = any(base["standin"] for base in provenance.get("bases", {}).values())
     notes = "".join(f"<li>{html.escape(s)}: {html.escape(m)}</li>" for s, m in failures.items())
     return _INDEX.format(
         title=html.escape(f"imgexp report: {out.name}"),
         rows="\n".join(rows),
         failures=f"<h2>Strategies that failed to build</h2><ul>{notes}</ul>" if notes else "",
+        standins=_STANDIN_NOTE if standins else "",
         facts=_facts(out, provenance),
     )
 
 
 def _row_summary(results: pd.DataFrame | None, strategy: str) -> str:
-    if results is None or not strategy or strategy not in set(results["strategy"]):
+    if results is None or strategy not in set(results["strategy"]):
         return ""
     row = results[results["strategy"] == strategy].iloc[0]
     if row["status"] != "ok":
@@ -352,7 +362,8 @@ def _facts(out: Path, provenance: dict[str, Any]) -> str:
         ("measured", f"{provenance['started_at']} to {provenance.get('finished_at', '?')} (UTC)"),
         ("report made", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
         ("host", f"{socket.gethostname()} ({engine['os']}, kernel {engine['kernel']}, {engine['arch']})"),
-        ("docker engine", f"{engine['engine_version']} (API {engine['api_version']}, storage {engine['storage_driver']})"),
+        ("docker engine", f"{engine['engine_version']} (API {engine['api_version']})"),
+        ("storage driver", engine["storage_driver"]),
         ("docker host", os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"),
         ("builder", engine["builder"]),
         ("python", provenance["python"]),
@@ -360,7 +371,8 @@ def _facts(out: Path, provenance: dict[str, Any]) -> str:
     ]
     for kind, base in provenance["bases"].items():
         origin = "offline stand-in, not the official image" if base["standin"] else "official image"
-        facts.append((f"{kind} base", f"{base['image']} {base['image_id']} ({human_size(base['size_bytes'])}, {origin})"))
+        size = human_size(base["size_bytes"])
+        facts.append((f"{kind} base", f"{base['image']} {base['image_id']} ({size}, {origin})"))
     facts += [
         ("requirements", f"{reqs['path']} sha256 {reqs['sha256']}: {', '.join(reqs['names'])}"),
         ("how measured", provenance["how"]),
@@ -372,6 +384,10 @@ def _facts(out: Path, provenance: dict[str, Any]) -> str:
     return f"<table class=facts>{items}</table>"
 
 
+_STANDIN_NOTE = (
+    "<p><strong>Stand-in bases were used</strong> (built from Debian's packages, not the official python "
+    "images): compare these figures with each other, not with python:* images.</p>"
+)
 _INDEX = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -387,6 +403,7 @@ table.facts th {{ white-space: nowrap; color: #555; font-weight: normal; }}
 <table><tr><th>page</th><th>status</th><th>result</th></tr>
 {rows}
 </table>
+{standins}
 {failures}
 <h2>When, where and on what this ran</h2>
 {facts}

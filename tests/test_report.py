@@ -1,0 +1,204 @@
+"""`imgexp report`: the experiment, a page per strategy, the comparison and the index, seen in Chromium."""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from imgexp import load_results
+from imgexp.report import DEMO_REQUIREMENTS
+from imgexp.strategies import DEFAULT_DOCKERFILES
+
+IMGEXP = Path(sys.executable).parent / "imgexp"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+BROKEN = """# imgexp.description: A strategy that cannot build, to show the report's failure page.
+ARG PYTHON_SLIM_IMAGE=python:3.11-slim
+FROM ${PYTHON_SLIM_IMAGE}
+RUN echo "broken on purpose" && exit 3
+"""
+#: appended to a copy of a page: after load, the size of every image, as JSON in <pre id=imgexp-images>
+IMAGE_PROBE = """<script>
+window.addEventListener("load", () => {
+  const pre = document.createElement("pre");
+  pre.id = "imgexp-images";
+  pre.textContent = JSON.stringify(Array.from(document.images).map(
+    i => ({complete: i.complete, width: i.naturalWidth, height: i.naturalHeight})));
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
+def report(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `imgexp report` as CI does (quiet), on the notebooks' small requirements."""
+    return subprocess.run(
+        [IMGEXP, "report", "--requirements", str(DEMO_REQUIREMENTS), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CI": "1"},
+    )
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The report, in $IMGEXP_TEST_REPORT_OUT when set (to keep its screenshots), else in a temporary folder."""
+    kept = os.environ.get("IMGEXP_TEST_REPORT_OUT")
+    out = Path(kept).resolve() if kept else tmp_path_factory.mktemp("report") / "demo"
+    return out, report(out)
+
+
+def test_report_succeeds_quietly(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, run = published
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr == ""
+    assert f"Report: {out / 'index.html'}" in run.stdout
+
+
+def test_index_links_one_page_per_strategy_and_the_comparison(
+    published: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, _ = published
+    results = load_results(out)
+    links = _links(out / "index.html")
+    expected = [f"strategy-{s}.html" for s in results["strategy"]] + ["compare.html"]
+    assert links == expected
+    for link in links:
+        assert (out / link).is_file()
+        assert (out / "notebooks" / link.replace(".html", ".ipynb")).is_file()
+
+
+def test_index_says_when_where_and_on_what(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = published
+    provenance = load_results(out).attrs["provenance"]
+    index = (out / "index.html").read_text()
+    facts = [
+        provenance["started_at"],
+        provenance["engine"]["engine_version"],
+        provenance["engine"]["builder"],
+        provenance["requirements"]["sha256"],
+        f"<td>{provenance['python']}</td>",
+    ]
+    for base in provenance["bases"].values():
+        facts += [base["image"], base["image_id"], "offline stand-in" if base["standin"] else "official image"]
+    missing = [fact for fact in facts if fact not in index]
+    assert not missing
+
+
+def test_strategy_pages_reuse_the_experiments_images(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = published
+    for row in load_results(out).itertuples():
+        page_row = load_results(out / "strategies" / row.strategy).iloc[0]
+        assert page_row["image_id"] == row.image_id
+        assert page_row["reused"]
+
+
+def test_pages_hide_code_and_show_no_errors(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = published
+    for link in _links(out / "index.html"):
+        page = (out / link).read_text()
+        assert "from imgexp import" not in page, f"{link} shows code"
+        assert "Traceback" not in page and "An Exception was encountered" not in page, link
+
+
+def test_every_chart_loads_in_chromium(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """Screenshots of every page land in OUT/screenshots; every chart is an image that loaded, not empty."""
+    out, _ = published
+    shots = out / "screenshots"
+    shots.mkdir(exist_ok=True)
+    pages = ["index.html", *_links(out / "index.html")]
+    for name in pages:
+        _chromium(f"--screenshot={shots / name.replace('.html', '.png')}", "--window-size=1280,2400", out / name)
+        assert (shots / name.replace(".html", ".png")).stat().st_size > 10_000, name
+    for name in pages[1:]:
+        charts = _chart_outputs(out / "notebooks" / name.replace(".html", ".ipynb"))
+        assert charts > 0, f"{name} has no chart"
+        images = _loaded_images(out / name)
+        assert len(images) == charts, f"{name}: {charts} charts in the notebook, {len(images)} images on the page"
+        assert all(i["complete"] and i["width"] > 0 and i["height"] > 0 for i in images), (name, images)
+
+
+def test_a_failing_strategy_gets_its_page_and_the_others_render(tmp_path: Path) -> None:
+    dockerfiles = tmp_path / "dockerfiles"
+    dockerfiles.mkdir()
+    shutil.copy(DEFAULT_DOCKERFILES / "Dockerfile.slim", dockerfiles)
+    (dockerfiles / "Dockerfile.broken").write_text(BROKEN)
+    out = tmp_path / "out"
+    run = report(out, "--dockerfiles", str(dockerfiles), "--strategies", "slim,broken")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert list(load_results(out)["strategy"]) == ["slim"]
+    assert _links(out / "index.html") == ["strategy-slim.html", "strategy-broken.html", "compare.html"]
+    index = (out / "index.html").read_text()
+    assert '<tr class="failed"><td><a href="strategy-broken.html">' in index
+    assert index.count('class="failed"') == 1
+    broken = (out / "strategy-broken.html").read_text()
+    assert "An Exception was encountered" in broken and "BuildFailed" in broken and "broken" in broken
+    for name in ("strategy-slim.html", "compare.html"):
+        assert _loaded_images(out / name), f"{name} shows no chart"
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links += [v for k, v in attrs if k == "href" and v]
+
+
+def _links(page: Path) -> list[str]:
+    parser = _Links()
+    parser.feed(page.read_text())
+    return parser.links
+
+
+def _chart_outputs(executed: Path) -> int:
+    notebook = nbformat.read(executed, as_version=4)
+    return sum("image/png" in o.get("data", {}) for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def _loaded_images(page: Path) -> list[dict[str, int | bool]]:
+    """Every <img> of a page as Chromium loaded it: a copy of the page beside it reports their sizes."""
+    probe = page.with_name(f".probe-{page.name}")
+    probe.write_text(page.read_text().replace("</body>", IMAGE_PROBE + "</body>"))
+    try:
+        dom = _chromium("--dump-dom", "--virtual-time-budget=10000", probe).stdout
+    finally:
+        probe.unlink()
+    start = dom.index('<pre id="imgexp-images">') + len('<pre id="imgexp-images">')
+    return json.loads(html.unescape(dom[start : dom.index("</pre>", start)]))
+
+
+def _chromium(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (or set CHROMIUM to its path)")
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                *[str(a) if isinstance(a, str) else a.as_uri() for a in args],
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
