@@ -29,6 +29,7 @@ from .ca import serve_ca_bundle
 from .context import make_context
 from .engine import connect, describe_engine
 from .errors import BaseUnavailable
+from .imagescan import measure_image
 from .measure import image_size
 from .progress import Progress
 from .requirements import Requirements, read_requirements
@@ -38,7 +39,7 @@ from .units import human_size
 from .verify import verify_image
 
 #: bump when what a row holds changes: rows of an older version are measured again
-MEASUREMENT_VERSION = 1
+MEASUREMENT_VERSION = 2
 DEFAULT_OUT = Path("reports") / "writeup"
 DEFAULT_VENV_NAME = "python-poc"
 HOW_MEASURED = (
@@ -66,6 +67,17 @@ COLUMNS: dict[str, str] = {
     "base_bytes": "size of the base image",
     "added_bytes": "size_bytes minus base_bytes",
     "layers": "filesystem layers of the image, base included",
+    "compressed_bytes": "pull size: each distinct layer gzip-compressed, summed (per layer: <out>/layers/<strategy>.csv)",
+    "compressed": "compressed_bytes in docker's units",
+    "compressed_exact": "True when compressed_bytes is the size of gzip blobs; False when it is an estimate",
+    "compressed_method": "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes",
+    "unique_compressed_bytes": "compressed bytes of the layers not shared with the base: what a pull of this image adds",
+    "wasted_bytes": "file bytes in a layer that a later layer overwrote or deleted, each hidden copy counted once",
+    "efficiency": "1 - wasted_bytes / bytes of regular files summed over all layers (imgexp.waste)",
+    "site_packages_bytes": "bytes of every file under site-packages/dist-packages (per package: <out>/packages/<strategy>.csv)",
+    "pycache_bytes": "of site_packages_bytes: __pycache__ directories and .pyc files",
+    "tests_bytes": "of site_packages_bytes: files under tests/ or test/ directories",
+    "extensions_bytes": "of site_packages_bytes: compiled extensions and vendored shared libraries (.so)",
     "build_seconds": "wall time of the build that made the image",
     "build_steps": "Dockerfile steps run",
     "cached_steps": "steps the engine took from its build cache",
@@ -216,6 +228,7 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
         "base_bytes": size.base_bytes,
         "added_bytes": size.added_bytes,
         "layers": size.layers,
+        **measure_image(client, outcome.image_id, base, plan.out, strategy.name),
         "build_seconds": round(outcome.seconds, 1),
         "build_steps": outcome.steps,
         "cached_steps": outcome.cached_steps,

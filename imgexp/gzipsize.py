@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 GZIP_LEVEL = 6
 #: bytes of gzip's header (10) and trailer (CRC32 and length, 8) around a deflate stream
 GZIP_FRAME_BYTES = 18
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 1 << 20
 WINDOW_BYTES = 32 << 10
 
 

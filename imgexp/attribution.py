@@ -1,0 +1,112 @@
+"""Where the saving comes from: a waterfall from the baseline to the smallest working image.
+
+Each bar is the measured difference between two built images that differ by one change,
+read from the results table. Only verified images take part: a step whose image did not
+build or failed its import check is bridged (the bar then spans both changes and says
+so), and an unverified image is never the smallest.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: strategies from the baseline down, each with the one change it makes to the one before
+CHAIN: tuple[tuple[str, str], ...] = (
+    ("base", "the write-up's baseline: full image, compiler, venv"),
+    ("slim", "slim base image instead of the full one"),
+    ("slim-nocompiler", "no compiler (gcc, python3-dev, build-essential)"),
+    ("multi-stage", "only the venv, copied into a fresh slim stage (no pip cache, no requirements/)"),
+    ("multi-stage-lean", "no pip or setuptools seeded in the venv, no pip cache in any stage"),
+    ("multi-stage-nopycache", "no __pycache__, no tests/ in the venv"),
+    ("minimal", "FROM scratch: only the interpreter, the shared libraries it loads and the venv"),
+)
+WATERFALL_COLUMNS = ["step", "strategy", "from_strategy", "change", "delta_bytes", "total_bytes", "pct_of_baseline"]
+
+
+def working(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows that built and passed the import check."""
+    return results[(results["status"] == "ok") & (results["verified"] == True)]  # noqa: E712
+
+
+def smallest_working(results: pd.DataFrame, metric: str = "size_bytes") -> pd.Series:
+    """The verified row smallest by ``metric``; ValueError names the problem when there is none."""
+    ok = working(results).dropna(subset=[metric])
+    if ok.empty:
+        raise ValueError(f"no strategy built and verified with a {metric}: nothing can be called the smallest")
+    return ok.loc[ok[metric].idxmin()]
+
+
+def waterfall(
+    results: pd.DataFrame, metric: str = "size_bytes", chain: tuple[tuple[str, str], ...] = CHAIN
+) -> pd.DataFrame:
+    """One row per change, from the baseline's ``metric`` to the smallest working image's.
+
+    The chain's first strategy is the baseline. It stops at the smallest working image;
+    when that image is not in the chain, a last step goes from the chain's last working image to it.
+    """
+    baseline_name = chain[0][0]
+    ok = working(results).dropna(subset=[metric]).set_index("strategy")
+    if baseline_name not in ok.index:
+        raise ValueError(f"the baseline strategy {baseline_name!r} has no verified row with a {metric}: run it first")
+    smallest = smallest_working(results, metric)["strategy"]
+    steps = list(chain)
+    names = [name for name, _ in steps]
+    if smallest in names:
+        steps = steps[: names.index(smallest) + 1]
+    else:
+        description = str(ok.loc[smallest, "description"]) if "description" in ok.columns else smallest
+        steps.append((smallest, description))
+    baseline = float(ok.loc[baseline_name, metric])
+    rows = [_row(0, baseline_name, "", steps[0][1], baseline, baseline, baseline)]
+    previous, skipped = baseline_name, []
+    for name, change in steps[1:]:
+        if name not in ok.index:
+            skipped.append(f"{name} (not run or not verified)")
+            continue
+        label = "; ".join(skipped + [change])
+        total = float(ok.loc[name, metric])
+        rows.append(_row(len(rows), name, previous, label, total - float(ok.loc[previous, metric]), total, baseline))
+        previous, skipped = name, []
+    return pd.DataFrame(rows, columns=WATERFALL_COLUMNS)
+
+
+def _row(step: int, name: str, before: str, change: str, delta: float, total: float, baseline: float) -> dict:
+    return {
+        "step": step,
+        "strategy": name,
+        "from_strategy": before,
+        "change": change,
+        "delta_bytes": int(delta),
+        "total_bytes": int(total),
+        "pct_of_baseline": round(100.0 * total / baseline, 2),
+    }
+
+
+def waterfall_chart(table: pd.DataFrame, title: str = "") -> Figure:
+    """The waterfall as bars: the baseline, one floating bar per change, the smallest working image."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(10, 4.5))
+    labels, last = [], table.iloc[-1]
+    for position, row in enumerate(table.itertuples()):
+        if position == 0:
+            axes.bar(position, row.total_bytes / 1e6, color="tab:gray")
+        else:
+            bottom = min(row.total_bytes, row.total_bytes - row.delta_bytes) / 1e6
+            color = "tab:green" if row.delta_bytes <= 0 else "tab:red"
+            axes.bar(position, abs(row.delta_bytes) / 1e6, bottom=bottom, color=color)
+            axes.annotate(f"{row.delta_bytes / 1e6:+.0f}", (position, (bottom + abs(row.delta_bytes) / 1e6)),
+                          ha="center", va="bottom", fontsize=8)
+        labels.append(f"{row.strategy}\n{row.pct_of_baseline:.0f}%")
+    axes.bar(len(table), last.total_bytes / 1e6, color="tab:blue")
+    labels.append(f"= {last.strategy}")
+    axes.set_xticks(range(len(labels)), labels, fontsize=8, rotation=15)
+    axes.set_ylabel("MB (10^6 bytes)")
+    axes.set_title(title or f"From {table.iloc[0].strategy} to {last.strategy}: {last.pct_of_baseline:.0f}% of the baseline")
+    figure.tight_layout()
+    return figure

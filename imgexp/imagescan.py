@@ -1,0 +1,134 @@
+"""One pass over an image's `docker save` stream: pull size, layers, wasted bytes, packages.
+
+``measure_image`` is what an experiment calls for each built image: it writes the
+per-layer and per-package tables beside the results (``<out>/layers/<strategy>.csv``,
+``<out>/packages/<strategy>.csv``) and returns the figures of the results row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import pandas as pd
+
+from .bases import BaseImage
+from .gzipsize import GZIP_LEVEL
+from .layercache import LayerCache
+from .measure import _instruction
+from .packages import package_summary, package_table
+from .savestream import SavedImage, read_saved, save_chunks
+from .store import write_csv
+from .units import human_size
+from .waste import replay
+
+LAYER_COLUMNS = [
+    "index", "created_by", "origin", "tar_bytes", "file_bytes", "files",
+    "compressed_bytes", "compressed_exact", "wasted_bytes", "diff_id",
+]
+ESTIMATE_METHOD = f"estimate: gzip level {GZIP_LEVEL} (the registry push default) of each uncompressed layer tar"
+EXACT_METHOD = "exact: size of each layer's gzip blob"
+
+
+@dataclass(frozen=True)
+class ImageScan:
+    layers: pd.DataFrame
+    """one row per filesystem layer, bottom first (see LAYER_COLUMNS)"""
+    packages: pd.DataFrame
+    """one row per installed distribution (see imgexp.packages)"""
+    figures: dict[str, Any]
+    """the results row's columns"""
+
+
+def scan_image(
+    client: docker.DockerClient, image_id: str, base: BaseImage, cache: LayerCache | None = None
+) -> ImageScan:
+    """Stream `docker save` of the image once and measure everything from it."""
+    saved = read_saved(save_chunks(client, image_id), cache=cache)
+    base_layers = _base_layer_count(client, saved, base)
+    final = replay([layer.entries for layer in saved.layers])
+    layers = _layer_table(saved, base_layers, final.wasted_by_layer)
+    records = {path: text for layer in saved.layers for path, text in layer.records.items()}
+    packages = package_table(final.files, records)
+    distinct = layers.drop_duplicates("diff_id")
+    compressed = int(distinct["compressed_bytes"].sum())
+    exact = bool(distinct["compressed_exact"].all())
+    figures = {
+        "compressed_bytes": compressed,
+        "compressed": human_size(compressed),
+        "compressed_exact": exact,
+        "compressed_method": EXACT_METHOD if exact else ESTIMATE_METHOD,
+        "unique_compressed_bytes": int(distinct.loc[distinct["origin"] == "added", "compressed_bytes"].sum()),
+        "wasted_bytes": final.wasted_bytes,
+        "efficiency": round(final.efficiency, 6),
+        **package_summary(packages),
+    }
+    return ImageScan(layers=layers, packages=packages, figures=figures)
+
+
+def measure_image(
+    client: docker.DockerClient, image_id: str, base: BaseImage, out: Path, strategy: str
+) -> dict[str, Any]:
+    """Scan the image, write its layer and package tables under ``out``, return the row's figures."""
+    scan = scan_image(client, image_id, base, LayerCache())
+    write_csv(Path(out) / "layers" / f"{strategy}.csv", scan.layers)
+    write_csv(Path(out) / "packages" / f"{strategy}.csv", scan.packages)
+    return scan.figures
+
+
+def load_layers(out: str | Path, strategy: str | None = None) -> pd.DataFrame:
+    """The per-layer tables of a run, one strategy's or all with a ``strategy`` column."""
+    return _load(Path(out) / "layers", strategy)
+
+
+def load_packages(out: str | Path, strategy: str | None = None) -> pd.DataFrame:
+    """The per-package tables of a run, one strategy's or all with a ``strategy`` column."""
+    return _load(Path(out) / "packages", strategy)
+
+
+def _load(folder: Path, strategy: str | None) -> pd.DataFrame:
+    paths = [folder / f"{strategy}.csv"] if strategy else sorted(folder.glob("*.csv"))
+    missing = [p for p in paths if not p.is_file()]
+    if missing or not paths:
+        raise FileNotFoundError(
+            f"no table {missing[0] if missing else folder / '*.csv'}: run `imgexp run --out {folder.parent}` "
+            "with that strategy first"
+        )
+    frames = [pd.read_csv(p, keep_default_na=False).assign(strategy=p.stem) for p in paths]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _base_layer_count(client: docker.DockerClient, saved: SavedImage, base: BaseImage) -> int:
+    """How many bottom layers the image shares with its base (0 for FROM scratch)."""
+    if not base.image_id:
+        return 0
+    base_ids = client.images.get(base.image_id).attrs.get("RootFS", {}).get("Layers", [])
+    ids = saved.config.get("rootfs", {}).get("diff_ids", [])
+    shared = 0
+    for mine, theirs in zip(ids, base_ids):
+        if mine != theirs:
+            break
+        shared += 1
+    return shared
+
+
+def _layer_table(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.DataFrame:
+    history = [h for h in saved.config.get("history", []) if not h.get("empty_layer")]
+    diff_ids = saved.config.get("rootfs", {}).get("diff_ids", [])
+    rows = []
+    for index, layer in enumerate(saved.layers):
+        rows.append({
+            "index": index,
+            "created_by": _instruction(history[index].get("created_by", "")) if index < len(history) else "",
+            "origin": "base" if index < base_layers else "added",
+            "tar_bytes": layer.tar_bytes,
+            "file_bytes": sum(size for _, kind, size in layer.entries if kind == "file"),
+            "files": sum(1 for _, kind, _ in layer.entries if kind == "file"),
+            "compressed_bytes": layer.compressed_bytes,
+            "compressed_exact": layer.compressed_exact,
+            "wasted_bytes": wasted[index],
+            "diff_id": diff_ids[index] if index < len(diff_ids) else layer.member,
+        })
+    return pd.DataFrame(rows, columns=LAYER_COLUMNS)

@@ -1,0 +1,67 @@
+"""A cache of per-layer scans, keyed by the layer's content-derived name in the save stream.
+
+`docker save` names a layer that is not the image's top one by a digest of its chain ID
+(the digests of its content and of every layer under it) and, in the OCI layout, a blob
+by the digest of its bytes: the same name always means the same bytes. So a base layer
+scanned once (its gzip count is the slow part) is not scanned again for every image on
+that base. Top layers are named after the whole image config; they are cached as well
+and simply never asked for again by another image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from .savestream import LayerScan
+from .store import write_atomic
+
+CACHE_VERSION = 1
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def default_cache_dir() -> Path:
+    """$IMGEXP_CACHE_DIR, else $XDG_CACHE_HOME/imgexp/layers, else ~/.cache/imgexp/layers."""
+    if os.environ.get("IMGEXP_CACHE_DIR"):
+        return Path(os.environ["IMGEXP_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "imgexp" / "layers"
+
+
+class LayerCache:
+    """Scans stored as one JSON file per layer name and size."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = Path(directory) if directory else default_cache_dir()
+
+    def _path(self, member: str, size: int) -> Path:
+        return self.directory / f"{_SAFE.sub('_', member)}-{size}.json"
+
+    def get(self, member: str, size: int) -> LayerScan | None:
+        path = self._path(member, size)
+        try:
+            data = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        if data.get("version") != CACHE_VERSION:
+            return None
+        return LayerScan(
+            member=member,
+            tar_bytes=size,
+            compressed_bytes=data["compressed_bytes"],
+            compressed_exact=data["compressed_exact"],
+            entries=[tuple(e) for e in data["entries"]],  # type: ignore[misc]
+            records=data["records"],
+        )
+
+    def put(self, scan: LayerScan) -> None:
+        data = {
+            "version": CACHE_VERSION,
+            "compressed_bytes": scan.compressed_bytes,
+            "compressed_exact": scan.compressed_exact,
+            "entries": scan.entries,
+            "records": scan.records,
+        }
+        write_atomic(self._path(scan.member, scan.tar_bytes), json.dumps(data, separators=(",", ":")))

@@ -1,0 +1,150 @@
+"""Per-distribution bytes: where in the installed Python packages the bytes are.
+
+Each visible file under a ``site-packages`` or ``dist-packages`` directory belongs to
+the distribution whose ``*.dist-info/RECORD`` lists it, or else to the distribution that
+owns its top-level name there (so ``__pycache__`` written after install still counts
+for its package). Files no distribution claims are ``(unclaimed)``. Each file falls in
+one part, first match wins: ``pycache`` (a ``__pycache__`` directory or a ``.pyc``),
+``tests`` (under a ``tests`` or ``test`` directory), ``extensions`` (compiled ``.so``
+files, vendored shared libraries included) and ``other``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import posixpath
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+UNCLAIMED = "(unclaimed)"
+PARTS = ("pycache", "tests", "extensions", "other")
+PACKAGE_COLUMNS = ["location", "distribution", "version", "bytes", "files"] + [f"{p}_bytes" for p in PARTS]
+_SITE = re.compile(r"^(.*?/(?:site|dist)-packages)/(.+)$")
+_DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.(?:dist-info|egg-info)$")
+
+
+def part_of(relative: str) -> str:
+    """Which part a file (path relative to its site directory) belongs to."""
+    components = relative.split("/")
+    name = components[-1]
+    if "__pycache__" in components or name.endswith(".pyc"):
+        return "pycache"
+    if "tests" in components[:-1] or "test" in components[:-1]:
+        return "tests"
+    if name.endswith(".so") or ".so." in name or name.endswith(".pyd"):
+        return "extensions"
+    return "other"
+
+
+def package_table(files: Mapping[str, tuple[int, int]], records: Mapping[str, str]) -> pd.DataFrame:
+    """One row per distribution (and per site directory's unclaimed files), largest first.
+
+    ``files`` maps each visible path to (layer, bytes); ``records`` maps RECORD paths to their text.
+    """
+    owners, top_owners, versions = _owners(files, records)
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    for path, (_, size) in files.items():
+        match = _SITE.match(path)
+        if not match:
+            continue
+        site, relative = match.groups()
+        top = _top_name(relative)
+        owner = owners.get(path) or top_owners.get((site, top)) or top_owners.get((site, _module_of(top)))
+        key = (site, owner or UNCLAIMED)
+        row = totals.setdefault(key, {"bytes": 0, "files": 0, **{f"{p}_bytes": 0 for p in PARTS}})
+        row["bytes"] += size
+        row["files"] += 1
+        row[f"{part_of(relative)}_bytes"] += size
+    rows = [
+        {"location": site, "distribution": name, "version": versions.get((site, name), ""), **figures}
+        for (site, name), figures in totals.items()
+    ]
+    frame = pd.DataFrame(rows, columns=PACKAGE_COLUMNS)
+    return frame.sort_values("bytes", ascending=False, ignore_index=True)
+
+
+def _top_name(relative: str) -> str:
+    """The top-level entry a file is for: ``__pycache__/six.cpython-311.pyc`` is for ``six``."""
+    components = relative.split("/")
+    if components[0] == "__pycache__" and len(components) == 2:
+        return components[1].split(".", 1)[0]
+    return components[0]
+
+
+def _module_of(top: str) -> str:
+    """``numpy.libs`` -> ``numpy``, ``six.py`` -> ``six``: the name a top-level entry is for."""
+    return top.split(".", 1)[0]
+
+
+def _owners(
+    files: Mapping[str, tuple[int, int]], records: Mapping[str, str]
+) -> tuple[dict[str, str], dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    owners: dict[str, str] = {}
+    top_owners: dict[tuple[str, str], str] = {}
+    versions: dict[tuple[str, str], str] = {}
+    for record_path, text in records.items():
+        if record_path not in files:
+            continue  # a later layer removed or replaced this distribution
+        info_dir = posixpath.dirname(record_path)
+        site = posixpath.dirname(info_dir)
+        match = _DIST_INFO.match(posixpath.basename(info_dir))
+        if not match:
+            continue
+        name = match.group("name")
+        versions[(site, name)] = match.group("version")
+        top_owners.setdefault((site, posixpath.basename(info_dir)), name)
+        for line in csv.reader(io.StringIO(text)):
+            if not line or not line[0]:
+                continue
+            path = posixpath.normpath(posixpath.join(site, line[0]))
+            if not path.startswith(site + "/"):
+                continue  # scripts in bin/: outside the site directory
+            owners[path] = name
+            top = path[len(site) + 1:].split("/", 1)[0]
+            top_owners.setdefault((site, top), name)
+            top_owners.setdefault((site, _module_of(top)), name)
+    return owners, top_owners, versions
+
+
+def package_summary(table: pd.DataFrame) -> dict[str, int]:
+    """Totals over every site directory: the results row's package columns."""
+    return {
+        "site_packages_bytes": int(table["bytes"].sum()),
+        **{f"{part}_bytes": int(table[f"{part}_bytes"].sum()) for part in ("pycache", "tests", "extensions")},
+    }
+
+
+def top_packages(table: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """The ``top`` largest distributions, the rest summed into one ``(N others)`` row."""
+    ordered = table.sort_values("bytes", ascending=False, ignore_index=True)
+    head, rest = ordered.head(top), ordered.iloc[top:]
+    if rest.empty:
+        return head
+    others = {c: rest[c].sum() for c in ["bytes", "files"] + [f"{p}_bytes" for p in PARTS]}
+    others.update(location="", distribution=f"({len(rest)} others)", version="")
+    return pd.concat([head, pd.DataFrame([others])], ignore_index=True)
+
+
+def package_chart(table: pd.DataFrame, top: int = 15, title: str = "") -> Figure:
+    """Horizontal stacked bars of the top distributions, split into pycache, tests, extensions, other."""
+    import matplotlib.pyplot as plt
+
+    shown = top_packages(table, top).iloc[::-1]
+    figure, axes = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.5))
+    left = pd.Series(0.0, index=shown.index)
+    for part in PARTS:
+        megabytes = shown[f"{part}_bytes"] / 1e6
+        axes.barh(shown["distribution"], megabytes, left=left, label=part)
+        left += megabytes
+    axes.set_xlabel("MB on disk (1 MB = 10^6 bytes)")
+    axes.set_title(title or f"Largest {top} distributions in the image")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    return figure
