@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 #: small, pure Python, and its import name (dateutil) is not its distribution name
 SMALL_REQUIREMENT = "python-dateutil"
+WRITEUP_STRATEGIES = ("base", "slim", "multi-stage")
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +59,10 @@ def writeup_run(
     """The write-up's three strategies, built for real with the marker CA bundle handed to pip."""
     out = tmp_path_factory.mktemp("writeup")
     results = imgexp.run(
-        requirements=small_requirements, out=out, ca_bundle=marker_ca_bundle[0], progress=False
+        requirements=small_requirements,
+        strategy_names=list(WRITEUP_STRATEGIES),
+        out=out,
+        ca_bundle=marker_ca_bundle[0],
+        progress=False,
     )
     return out, results
