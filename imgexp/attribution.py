@@ -8,12 +8,8 @@ so), and an unverified image is never the smallest.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 import pandas as pd
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 #: strategies from the baseline down, each with the one change it makes to the one before
 CHAIN: tuple[tuple[str, str], ...] = (
@@ -85,28 +81,3 @@ def _row(step: int, name: str, before: str, change: str, delta: float, total: fl
         "total_bytes": int(total),
         "pct_of_baseline": round(100.0 * total / baseline, 2),
     }
-
-
-def waterfall_chart(table: pd.DataFrame, title: str = "") -> Figure:
-    """The waterfall as bars: the baseline, one floating bar per change, the smallest working image."""
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(10, 4.5))
-    labels, last = [], table.iloc[-1]
-    for position, row in enumerate(table.itertuples()):
-        if position == 0:
-            axes.bar(position, row.total_bytes / 1e6, color="tab:gray")
-        else:
-            bottom = min(row.total_bytes, row.total_bytes - row.delta_bytes) / 1e6
-            color = "tab:green" if row.delta_bytes <= 0 else "tab:red"
-            axes.bar(position, abs(row.delta_bytes) / 1e6, bottom=bottom, color=color)
-            axes.annotate(f"{row.delta_bytes / 1e6:+.0f}", (position, (bottom + abs(row.delta_bytes) / 1e6)),
-                          ha="center", va="bottom", fontsize=8)
-        labels.append(f"{row.strategy}\n{row.pct_of_baseline:.0f}%")
-    axes.bar(len(table), last.total_bytes / 1e6, color="tab:blue")
-    labels.append(f"= {last.strategy}")
-    axes.set_xticks(range(len(labels)), labels, fontsize=8, rotation=15)
-    axes.set_ylabel("MB (10^6 bytes)")
-    axes.set_title(title or f"From {table.iloc[0].strategy} to {last.strategy}: {last.pct_of_baseline:.0f}% of the baseline")
-    figure.tight_layout()
-    return figure

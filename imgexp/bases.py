@@ -92,7 +92,8 @@ def _local_or_pulled(
         repository, _, tag = ref.partition(":")
         return client.images.pull(repository, tag=tag), ""
     except DockerException as exc:
-        return None, f"{ref} is not local and could not be pulled ({str(exc).strip().splitlines()[0]})"
+        detail = getattr(exc, "explanation", None) or str(exc).strip().splitlines()[0]
+        return None, f"{ref} is not local and could not be pulled ({detail})"
 
 
 def _describe(kind: str, ref: str, image: docker.models.images.Image, standin: bool) -> BaseImage:

@@ -39,7 +39,7 @@ from .units import human_size
 from .verify import verify_image
 
 #: bump when what a row holds changes: rows of an older version are measured again
-MEASUREMENT_VERSION = 2
+MEASUREMENT_VERSION = 3
 DEFAULT_OUT = Path("reports") / "writeup"
 DEFAULT_VENV_NAME = "python-poc"
 HOW_MEASURED = (
@@ -63,7 +63,7 @@ COLUMNS: dict[str, str] = {
     "base_image": "the base image's reference",
     "base_id": "the base image's id",
     "base_digest": "the base's repository digest, or its id for a stand-in",
-    "base_standin": "True when the base is an offline stand-in, not the official image",
+    "base_standin": "True when a base of any stage is an offline stand-in, not the official image",
     "base_bytes": "size of the base image",
     "added_bytes": "size_bytes minus base_bytes",
     "layers": "filesystem layers of the image, base included",
@@ -234,7 +234,7 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
         "base_image": base.image,
         "base_id": base.image_id,
         "base_digest": base.digest,
-        "base_standin": base.standin,
+        "base_standin": any(resolved[k].standin for k in strategy.base_kinds),
         "base_bytes": size.base_bytes,
         "added_bytes": size.added_bytes,
         "layers": size.layers,

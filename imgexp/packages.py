@@ -16,12 +16,8 @@ import io
 import posixpath
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import pandas as pd
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 UNCLAIMED = "(unclaimed)"
 PARTS = ("pycache", "tests", "extensions", "other")
@@ -130,21 +126,3 @@ def top_packages(table: pd.DataFrame, top: int = 15) -> pd.DataFrame:
     others = {c: rest[c].sum() for c in ["bytes", "files"] + [f"{p}_bytes" for p in PARTS]}
     others.update(location="", distribution=f"({len(rest)} others)", version="")
     return pd.concat([head, pd.DataFrame([others])], ignore_index=True)
-
-
-def package_chart(table: pd.DataFrame, top: int = 15, title: str = "") -> Figure:
-    """Horizontal stacked bars of the top distributions, split into pycache, tests, extensions, other."""
-    import matplotlib.pyplot as plt
-
-    shown = top_packages(table, top).iloc[::-1]
-    figure, axes = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.5))
-    left = pd.Series(0.0, index=shown.index)
-    for part in PARTS:
-        megabytes = shown[f"{part}_bytes"] / 1e6
-        axes.barh(shown["distribution"], megabytes, left=left, label=part)
-        left += megabytes
-    axes.set_xlabel("MB on disk (1 MB = 10^6 bytes)")
-    axes.set_title(title or f"Largest {top} distributions in the image")
-    axes.legend(loc="lower right")
-    figure.tight_layout()
-    return figure

@@ -26,12 +26,12 @@ from pandas.io.formats.style import Styler
 from papermill.exceptions import PapermillExecutionError
 
 from . import strategies
-from .bases import BaseImage, BaseSource
+from .attribution import smallest_working
+from .bases import BaseSource
 from .charts import field_table
-from .engine import connect
 from .errors import BuildFailed, ImgexpError
 from .experiment import DEFAULT_VENV_NAME, load_results, run
-from .measure import layer_table
+from .imagescan import load_layers, load_packages
 from .progress import Progress
 from .requirements import read_requirements
 from .store import write_atomic
@@ -81,16 +81,19 @@ def strategy_result(
 ) -> pd.DataFrame:
     """One strategy's result row, built or reused through imgexp.run.
 
-    It runs into ``<out>/strategies/<strategy>`` so the experiment's own results in ``out``
-    stay whole; the experiment's row for this strategy is offered for reuse first, so a
-    strategy the experiment already measured with the same settings is not built again.
+    It runs into ``strategy_folder(strategy, out)`` so the experiment's own results in ``out``
+    stay whole; the experiment's row for this strategy, with its layer and package tables,
+    is offered for reuse first, so a strategy the experiment already measured with the same
+    settings is not built again (and a rebuild writes its own tables over the copies).
     """
     out = resolve(out)
-    own = out / "strategies" / strategy
-    measured = out / "rows" / f"{strategy}.json"
-    if measured.is_file():
-        (own / "rows").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(measured, own / "rows" / measured.name)
+    own = strategy_folder(strategy, out)
+    if (out / "rows" / f"{strategy}.json").is_file():
+        for kind, suffix in (("rows", "json"), ("layers", "csv"), ("packages", "csv")):
+            measured = out / kind / f"{strategy}.{suffix}"
+            if measured.is_file():
+                (own / kind).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(measured, own / kind / measured.name)
     result = run(
         requirements=resolve(requirements),
         strategy_names=[strategy],
@@ -138,11 +141,19 @@ def experiment_results(
     )
 
 
-def layers(result: pd.DataFrame) -> pd.DataFrame:
-    """The layer table of a result row's image (imgexp.measure.layer_table), against the base it used."""
-    row = result.iloc[0]
-    base = BaseImage(**result.attrs["provenance"]["bases"][row["base_kind"]])
-    return layer_table(connect(), row["image_id"], base)
+def strategy_folder(strategy: str, out: str | Path) -> Path:
+    """Where strategy_result runs a strategy: ``<out>/strategies/<strategy>``, its row and tables inside."""
+    return resolve(out) / "strategies" / strategy
+
+
+def strategy_layers(strategy: str, out: str | Path) -> pd.DataFrame:
+    """The layer table (imgexp.imagescan.load_layers) of the image strategy_result gave for ``strategy``."""
+    return load_layers(strategy_folder(strategy, out), strategy)
+
+
+def strategy_packages(strategy: str, out: str | Path) -> pd.DataFrame:
+    """The package table (imgexp.imagescan.load_packages) of the image strategy_result gave for ``strategy``."""
+    return load_packages(strategy_folder(strategy, out), strategy)
 
 
 def verdict(result: pd.DataFrame) -> str:
@@ -160,6 +171,22 @@ def ranking(results: pd.DataFrame) -> str:
     broken = [s for s, v in zip(ok["strategy"], ok["verified"]) if not v]
     order = " < ".join(ok["strategy"])
     return f"smallest first: {order}; " + (f"NOT working: {', '.join(broken)}" if broken else "every image works")
+
+
+def smallest(results: pd.DataFrame) -> str:
+    """The smallest verified image (imgexp.attribution.smallest_working), on disk and to pull, in one line."""
+    try:
+        row = smallest_working(results)
+    except ValueError as exc:
+        return f"No smallest working image: {exc}"
+    line = (
+        f"Smallest working image: {row['strategy']}, {row['size']} on disk, {row['compressed']} to pull "
+        f"({'exact' if row['compressed_exact'] else 'estimate'}); every requirement imports inside it"
+    )
+    by_pull = smallest_working(results, "compressed_bytes")
+    if by_pull["strategy"] != row["strategy"]:
+        line += f". Smallest to pull: {by_pull['strategy']}, {by_pull['compressed']}"
+    return line
 
 
 # --- the headless report -------------------------------------------------------------------
@@ -234,9 +261,11 @@ class Published:
 
     @property
     def ok(self) -> bool:
-        """True when every page rendered without error and every measured image works."""
-        verified = self.results is not None and bool(self.results["verified"].all())
-        return verified and all(p.ok for p in self.pages) and not self.build_failures
+        """True when every page rendered and every measured image works (a strategy not run is no failure)."""
+        if self.results is None:
+            return False
+        measured = self.results[self.results["status"] == "ok"]
+        return bool(measured["verified"].all()) and all(p.ok for p in self.pages) and not self.build_failures
 
 
 def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress: bool | None = None) -> Published:
@@ -244,16 +273,25 @@ def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress
     out = Path(out).resolve()
     report = Progress(progress)
     results, failures = _run_experiment(settings, out, rebuild, progress)
+    not_run = _not_run(results)
     pages = []
-    for name in settings.strategies:
+    for name in [n for n in settings.strategies if n not in not_run]:
         parameters = {"strategy": name, **settings.parameters(out)}
         pages.append(_page(STRATEGY_NOTEBOOK, out, f"strategy-{name}", f"Strategy {name}", parameters, report))
     compare = {"strategies": list(settings.strategies), "run_experiment": False, **settings.parameters(out)}
     pages.append(_page(COMPARE_NOTEBOOK, out, "compare", "Comparison of strategies", compare, report))
     index = out / "index.html"
-    write_atomic(index, index_html(out, pages, results, failures))
+    write_atomic(index, index_html(out, pages, results, failures, not_run))
     report.log(f"[report] {index}")
     return Published(out, index, pages, results, failures)
+
+
+def _not_run(results: pd.DataFrame | None) -> dict[str, str]:
+    """Strategies the experiment could not run here (no base image), with the reason."""
+    if results is None:
+        return {}
+    skipped = results[results["status"] == "not-run"]
+    return dict(zip(skipped["strategy"], skipped["reason"]))
 
 
 def _run_experiment(
@@ -316,9 +354,18 @@ def render_html(executed: Path, title: str) -> str:
     return body
 
 
-def index_html(out: Path, pages: list[Page], results: pd.DataFrame | None, failures: dict[str, str]) -> str:
+def index_html(
+    out: Path,
+    pages: list[Page],
+    results: pd.DataFrame | None,
+    failures: dict[str, str],
+    not_run: dict[str, str],
+) -> str:
     """The report's front page: a link to every page, its status, and when, where and on what it ran."""
-    rows = []
+    rows = [
+        f'<tr class="not-run"><td>Strategy {html.escape(name)}</td><td>not run</td><td>{html.escape(reason)}</td></tr>'
+        for name, reason in not_run.items()
+    ]
     for page in pages:
         status = "ok" if page.ok else "failed"
         if page.error:
@@ -395,11 +442,14 @@ body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; c
 table {{ border-collapse: collapse; margin: 1em 0; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .35em .7em; text-align: left; vertical-align: top; }}
 tr.failed td {{ color: #b00020; font-weight: bold; }}
+tr.not-run td {{ color: #777; }}
 table.facts th {{ white-space: nowrap; color: #555; font-weight: normal; }}
 </style></head>
 <body>
 <h1>{title}</h1>
-<p>One page per strategy (its result, its layers, its base against added bytes) and the comparison.</p>
+<p>One page per strategy (its result, its base against added bytes, its layers with their compressed and
+wasted bytes, its largest packages) and the comparison (sizes on disk and to pull, waste, site-packages,
+and where the saving comes from).</p>
 <table><tr><th>page</th><th>status</th><th>result</th></tr>
 {rows}
 </table>

@@ -61,7 +61,7 @@ class SavedImage:
     manifest: dict
 
 
-class _ChunkReader(io.RawIOBase):
+class ChunkReader(io.RawIOBase):
     """A file object over an iterator of byte chunks."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
@@ -121,7 +121,7 @@ def read_saved(chunks: Iterable[bytes], sizer: GzipSizer | None = None, cache: L
     aliases: dict[str, str] = {}
     metadata: dict[str, bytes] = {}
     try:
-        with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(chunks), TAR_BUFFER_BYTES), mode="r|",
+        with tarfile.open(fileobj=io.BufferedReader(ChunkReader(chunks), TAR_BUFFER_BYTES), mode="r|",
                           bufsize=TAR_BUFFER_BYTES) as archive:
             for member in archive:
                 if member.issym() or member.islnk():

@@ -11,6 +11,7 @@ import docker
 import pandas as pd
 
 from imgexp.context import make_context
+from imgexp.savestream import ChunkReader, save_chunks
 
 from .conftest import REPO
 
@@ -23,7 +24,7 @@ def _marker_lines(certificate: bytes) -> list[bytes]:
 
 def _layer_files(client: docker.DockerClient, image: str) -> Iterator[tuple[str, bytes]]:
     """Every regular file of every layer of an image, streamed from `docker save`."""
-    stream = io.BufferedReader(_GeneratorReader(client.api.get_image(image)), buffer_size=1 << 20)
+    stream = io.BufferedReader(ChunkReader(save_chunks(client, image)), buffer_size=1 << 20)
     with tarfile.open(fileobj=stream, mode="r|") as saved:
         for member in saved:
             if not member.name.endswith("layer.tar"):
@@ -36,24 +37,6 @@ def _layer_files(client: docker.DockerClient, image: str) -> Iterator[tuple[str,
                         handle = files.extractfile(item)
                         assert handle is not None
                         yield f"{member.name}:{item.name}", handle.read()
-
-
-class _GeneratorReader(io.RawIOBase):
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._rest = iter(chunks), b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self._rest:
-            try:
-                self._rest = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(buffer), len(self._rest))
-        buffer[:size], self._rest = self._rest[:size], self._rest[size:]
-        return size
 
 
 def _holders(client: docker.DockerClient, image: str, markers: list[bytes]) -> list[str]:

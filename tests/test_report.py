@@ -15,8 +15,13 @@ import nbformat
 import pytest
 
 from imgexp import load_results
-from imgexp.report import DEMO_REQUIREMENTS
+from imgexp.attribution import smallest_working, waterfall
+from imgexp.charts import METRICS
+from imgexp.imagescan import load_layers, load_packages
+from imgexp.packages import top_packages
+from imgexp.report import DEMO_REQUIREMENTS, strategy_folder
 from imgexp.strategies import DEFAULT_DOCKERFILES
+from imgexp.units import human_size
 
 IMGEXP = Path(sys.executable).parent / "imgexp"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -101,6 +106,47 @@ def test_strategy_pages_reuse_the_experiments_images(published: tuple[Path, subp
         assert page_row["reused"]
 
 
+def test_strategy_pages_show_the_layers_and_packages_of_their_image(
+    published: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """Each page reads the tables of the image it shows: the experiment's, copied beside the reused row."""
+    out, _ = published
+    for row in load_results(out).itertuples():
+        layers, packages = load_layers(out, row.strategy), load_packages(out, row.strategy)
+        assert load_layers(strategy_folder(row.strategy, out), row.strategy).equals(layers)
+        assert load_packages(strategy_folder(row.strategy, out), row.strategy).equals(packages)
+        page = _text(out / f"strategy-{row.strategy}.html")
+        assert row.compressed_method in page
+        for layer in layers.itertuples():
+            assert f"{human_size(layer.compressed_bytes)}</td>" in page
+            assert f"{human_size(layer.wasted_bytes)}</td>" in page
+        for package in top_packages(packages).itertuples():
+            assert f">{package.distribution}</th>" in page and f">{human_size(package.bytes)}</td>" in page
+
+
+def test_compare_page_shows_pull_sizes_waste_and_where_the_saving_comes_from(
+    published: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, _ = published
+    results = load_results(out)
+    page = _text(out / "compare.html")
+    smallest = smallest_working(results)
+    assert f"Smallest working image: {smallest['strategy']}, {smallest['size']} on disk" in page
+    for row in results.itertuples():
+        how = "exact" if row.compressed_exact else "estimate"
+        assert f"{row.compressed} ({how})" in page and row.compressed_method in page
+        assert f"{human_size(row.unique_compressed_bytes)}</td>" in page
+        assert f"{human_size(row.wasted_bytes)}</td>" in page and f"{row.efficiency:.2%}</td>" in page
+    assert "Where the saving comes from" in page
+    for metric, name in METRICS.items():
+        assert f"change in {name}</th>" in page
+        for step in waterfall(results, metric).iloc[1:].itertuples():
+            assert f">{step.change}</td>" in page
+            assert f"{'-' if step.delta_bytes < 0 else '+'}{human_size(abs(step.delta_bytes))}</td>" in page
+    waterfalls = _outputs_of(out / "notebooks" / "compare.ipynb", "charts.waterfall(")
+    assert len(waterfalls) == len(METRICS) and all("image/png" in o.get("data", {}) for o in waterfalls)
+
+
 def test_pages_hide_code_and_show_no_errors(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     out, _ = published
     for link in _links(out / "index.html"):
@@ -127,22 +173,35 @@ def test_every_chart_loads_in_chromium(published: tuple[Path, subprocess.Complet
 
 
 def test_a_failing_strategy_gets_its_page_and_the_others_render(tmp_path: Path) -> None:
+    """A strategy that fails to build, and one not run (alpine, where no python:alpine image can be had)."""
     dockerfiles = tmp_path / "dockerfiles"
     dockerfiles.mkdir()
     shutil.copy(DEFAULT_DOCKERFILES / "Dockerfile.slim", dockerfiles)
+    shutil.copy(DEFAULT_DOCKERFILES / "Dockerfile.alpine", dockerfiles)
     (dockerfiles / "Dockerfile.broken").write_text(BROKEN)
     out = tmp_path / "out"
-    run = report(out, "--dockerfiles", str(dockerfiles), "--strategies", "slim,broken")
+    run = report(out, "--dockerfiles", str(dockerfiles), "--strategies", "slim,broken,alpine")
     assert run.returncode == 2, run.stdout + run.stderr
-    assert list(load_results(out)["strategy"]) == ["slim"]
-    assert _links(out / "index.html") == ["strategy-slim.html", "strategy-broken.html", "compare.html"]
+    results = load_results(out)
+    assert list(results["strategy"]) == ["slim", "alpine"]
+    alpine = results.iloc[1]
+    not_run = alpine["status"] == "not-run"
+    pages = ["strategy-slim.html", "strategy-broken.html"] + ([] if not_run else ["strategy-alpine.html"])
+    assert _links(out / "index.html") == pages + ["compare.html"]
     index = (out / "index.html").read_text()
     assert '<tr class="failed"><td><a href="strategy-broken.html">' in index
     assert index.count('class="failed"') == 1
+    if not_run:
+        assert f"<td>Strategy alpine</td><td>not run</td><td>{html.escape(alpine['reason'])}</td>" in index
     broken = (out / "strategy-broken.html").read_text()
     assert "An Exception was encountered" in broken and "BuildFailed" in broken and "broken" in broken
     for name in ("strategy-slim.html", "compare.html"):
         assert _loaded_images(out / name), f"{name} shows no chart"
+    compare = _text(out / "compare.html")
+    assert f"Smallest working image: {smallest_working(results)['strategy']}, " in compare
+    assert "No waterfall by size on disk: the baseline strategy 'base'" in compare
+    if not_run:
+        assert f"not run: {alpine['reason']}</td>" in compare
 
 
 class _Links(html.parser.HTMLParser):
@@ -159,6 +218,17 @@ def _links(page: Path) -> list[str]:
     parser = _Links()
     parser.feed(page.read_text())
     return parser.links
+
+
+def _text(page: Path) -> str:
+    """A page's HTML with its entities decoded, to find the text a table or a line shows."""
+    return html.unescape(page.read_text())
+
+
+def _outputs_of(executed: Path, call: str) -> list[nbformat.NotebookNode]:
+    """The outputs of the code cells of an executed notebook that make ``call``."""
+    notebook = nbformat.read(executed, as_version=4)
+    return [o for c in notebook.cells if c.cell_type == "code" and call in c.source for o in c.outputs]
 
 
 def _chart_outputs(executed: Path) -> int:
