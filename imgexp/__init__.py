@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import (  # noqa: E402
+from .errors import (
     BaseUnavailable,
     BuildFailed,
     EngineUnavailable,
@@ -21,7 +21,7 @@ from .errors import (  # noqa: E402
     StandinBootstrapFailed,
     StrategyNotFound,
 )
-from .experiment import COLUMNS, load_results, run  # noqa: E402
+from .experiment import COLUMNS, load_results, run
 
 __all__ = [
     "COLUMNS",

@@ -8,7 +8,6 @@ so), and an unverified image is never the smallest.
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 #: strategies from the baseline down, each with the one change it makes to the one before
@@ -26,7 +25,7 @@ WATERFALL_COLUMNS = ["step", "strategy", "from_strategy", "change", "delta_bytes
 
 def working(results: pd.DataFrame) -> pd.DataFrame:
     """The rows that built and passed the import check."""
-    return results[(results["status"] == "ok") & (results["verified"] == True)]  # noqa: E712
+    return results[(results["status"] == "ok") & (results["verified"] == True)]
 
 
 def smallest_working(results: pd.DataFrame, metric: str = "size_bytes") -> pd.Series:

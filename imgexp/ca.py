@@ -1,5 +1,9 @@
 """Hand a CA bundle to pip inside builds without it ever landing in an image layer.
 
+Which bundle: the one asked for, else $IMGEXP_CA_BUNDLE, $PIP_CERT, $REQUESTS_CA_BUNDLE,
+$SSL_CERT_FILE, else the ``cert`` of the host's pip configuration: the bundle the host's
+own pip already trusts, as behind a corporate TLS proxy.
+
 The classic builder has no build secrets, and a COPY always makes a layer. So imgexp
 serves the bundle over http on the host's loopback (builds run on the host network),
 passes its URL as the build arg IMGEXP_CA_URL, and the install script fetches it into
@@ -8,16 +12,58 @@ passes its URL as the build arg IMGEXP_CA_URL, and the install script fetches it
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import errno
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import CaBundleNotFound
+
 #: tried first, so that the URL, which is part of the build cache key, stays the same across runs
 PREFERRED_PORTS = range(47823, 47833)
 CA_PATH = "/imgexp-ca.pem"
+CA_ENVIRONMENT = ("IMGEXP_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+def find_ca_bundle(asked: str | Path | None = None) -> Path | None:
+    """The CA bundle for builds: ``asked``, else the environment, else pip's ``cert``; "" means none.
+
+    A bundle named but missing raises CaBundleNotFound, naming where the name came from.
+    """
+    source, value = "the ca_bundle option", "" if asked is None else str(asked)
+    if asked is None:
+        source, value = next(((name, os.environ[name]) for name in CA_ENVIRONMENT if os.environ.get(name)),
+                             ("pip's configuration (cert)", _pip_cert()))
+    if not value:
+        return None
+    bundle = Path(value).expanduser()
+    if not bundle.is_file():
+        raise CaBundleNotFound(str(bundle), source)
+    return bundle
+
+
+def _pip_cert() -> str:
+    """``cert`` from pip's configuration files, later files winning, as pip reads them."""
+    files = ["/etc/pip.conf", "/etc/xdg/pip/pip.conf", "~/.pip/pip.conf", "~/.config/pip/pip.conf"]
+    if os.environ.get("PIP_CONFIG_FILE"):
+        files.append(os.environ["PIP_CONFIG_FILE"])
+    config = configparser.ConfigParser()
+    config.read([os.path.expanduser(f) for f in files])
+    return config.get("global", "cert", fallback="")
+
+
+@contextlib.contextmanager
+def serve(bundle: Path | None) -> Iterator[str | None]:
+    """serve_ca_bundle when there is a bundle; yields None when there is none."""
+    if bundle is None:
+        yield None
+        return
+    with serve_ca_bundle(bundle) as url:
+        yield url
 
 
 @contextlib.contextmanager
@@ -26,7 +72,7 @@ def serve_ca_bundle(bundle: Path) -> Iterator[str]:
     data = Path(bundle).read_bytes()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             if self.path != CA_PATH:
                 self.send_error(404)
                 return

@@ -13,10 +13,10 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from . import attribution

@@ -12,7 +12,7 @@ import pandas as pd
 from . import bases, strategies
 from .engine import connect
 from .errors import ImgexpError
-from .experiment import DEFAULT_OUT, DEFAULT_VENV_NAME, run
+from .experiment import DEFAULT_OUT, DEFAULT_PYTHON, DEFAULT_VENV_NAME, run
 from .units import human_size
 
 
@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Resolve the full and slim base images for a Python version: the official "
         "python images when they can be had, otherwise stand-ins built from Debian's packages.",
     )
-    bases_cmd.add_argument("--python", default="3.11", help="Python version (default: %(default)s)")
+    bases_cmd.add_argument("--python", default=DEFAULT_PYTHON, help="Python version (default: %(default)s)")
     bases_cmd.add_argument("--base-source", choices=["auto", "official", "standin"], default="auto")
     bases_cmd.add_argument("--kinds", default="full,slim", help="comma-separated kinds (default: %(default)s)")
     bases_cmd.set_defaults(func=_bases)
@@ -92,7 +92,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         default="base,slim,multi-stage",
         help="comma-separated strategies, or 'all' for every Dockerfile.* (default: %(default)s)",
     )
-    parser.add_argument("--python", default="3.11", help="Python version of the bases (default: %(default)s)")
+    parser.add_argument("--python", default=DEFAULT_PYTHON, help="Python version of the bases (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default: %(default)s)")
     parser.add_argument(
         "--base-source",
@@ -102,8 +102,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ca-bundle",
-        help="CA bundle for pip inside builds, never kept in an image "
-        "(default: $IMGEXP_CA_BUNDLE, then $PIP_CERT; '' for none)",
+        help="CA bundle for pip inside builds, never kept in an image (default: $IMGEXP_CA_BUNDLE, "
+        "$PIP_CERT, $REQUESTS_CA_BUNDLE, $SSL_CERT_FILE, else pip's configured cert; '' for none)",
     )
     parser.add_argument("--dockerfiles", type=Path, default=strategies.DEFAULT_DOCKERFILES, help="strategy folder")
     parser.add_argument("--venv-name", default=DEFAULT_VENV_NAME, help="venv under /opt (default: %(default)s)")
@@ -114,10 +114,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    names = None if args.strategies == "all" else [s.strip() for s in args.strategies.split(",") if s.strip()]
     results = run(
         requirements=args.requirements,
-        strategy_names=names,
+        strategy_names=strategies.parse_names(args.strategies, args.dockerfiles),
         python=args.python,
         out=args.out,
         base_source=args.base_source,
@@ -172,6 +171,8 @@ def format_table(results: pd.DataFrame) -> str:
 def _bases(args: argparse.Namespace) -> int:
     client = connect()
     for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
+        if kind not in bases.KINDS:
+            raise ImgexpError(f"Unknown kind of base {kind!r}: --kinds takes {', '.join(bases.KINDS)}")
         base = bases.resolve(client, kind, args.python, args.base_source, log=lambda m: print(m, file=sys.stderr))
         note = "stand-in" if base.standin else "official"
         print(f"{kind:<6} {base.image:<36} {human_size(base.size_bytes):>8}  {note}  {base.image_id[:19]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 from typing import Any
 
 import docker
@@ -35,6 +36,8 @@ def describe_engine(client: docker.DockerClient) -> dict[str, Any]:
     version = client.version()
     info = client.info()
     return {
+        "host": socket.gethostname(),
+        "docker_host": os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST,
         "engine_version": version.get("Version"),
         "api_version": version.get("ApiVersion"),
         "client_api_version": client.api.api_version,

@@ -82,6 +82,18 @@ class BaseUnavailable(ImgexpError):
         )
 
 
+class CaBundleNotFound(ImgexpError):
+    """The CA bundle named for builds does not exist."""
+
+    def __init__(self, path: str, source: str) -> None:
+        self.path = path
+        self.source = source
+        super().__init__(
+            f"CA bundle {path} (from {source}) does not exist. Pass --ca-bundle with an existing "
+            "PEM file, or --ca-bundle '' to build without one."
+        )
+
+
 class StandinBootstrapFailed(ImgexpError):
     """Building a stand-in base from Debian's packages failed."""
 

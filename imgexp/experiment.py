@@ -8,13 +8,10 @@ names) is unchanged and whose image still exists, so an interrupted run resumes.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,8 @@ from docker.errors import ImageNotFound
 
 from . import __version__, bases, strategies
 from .build import build_image
-from .ca import serve_ca_bundle
+from .ca import find_ca_bundle
+from .ca import serve as serve_ca
 from .context import make_context
 from .engine import connect, describe_engine
 from .errors import BaseUnavailable
@@ -41,6 +39,8 @@ from .verify import verify_image
 #: bump when what a row holds changes: rows of an older version are measured again
 MEASUREMENT_VERSION = 3
 DEFAULT_OUT = Path("reports") / "writeup"
+#: the Python that Debian ships, so that official and stand-in figures compare
+DEFAULT_PYTHON = "3.11"
 DEFAULT_VENV_NAME = "python-poc"
 HOW_MEASURED = (
     "built by imgexp on the engine below; size_bytes is the engine's image Size "
@@ -90,6 +90,7 @@ COLUMNS: dict[str, str] = {
     "packages": "number of distributions installed (see pip_freeze)",
     "pip_freeze": "name==version of every distribution inside the image, space-separated",
     "measured_at": "when the row was measured (UTC, ISO 8601)",
+    "engine_version": "the Docker engine the row was measured on (a reused row keeps its own)",
     "key": "digest of everything that decides the image; a rerun with the same key is reused",
 }
 
@@ -97,7 +98,7 @@ COLUMNS: dict[str, str] = {
 def run(
     requirements: str | Path = strategies.DEFAULT_REQUIREMENTS,
     strategy_names: list[str] | None = None,
-    python: str = "3.11",
+    python: str = DEFAULT_PYTHON,
     out: str | Path = DEFAULT_OUT,
     base_source: bases.BaseSource = "auto",
     ca_bundle: str | Path | None = None,
@@ -110,8 +111,8 @@ def run(
 ) -> pd.DataFrame:
     """Build, verify and measure each strategy; return the results, one row per strategy.
 
-    ``ca_bundle`` is handed to pip inside builds and never lands in an image; None takes
-    $IMGEXP_CA_BUNDLE, then $PIP_CERT, and "" turns it off. ``rebuild`` builds without the
+    ``ca_bundle`` is handed to pip inside builds and never lands in an image; None finds
+    the host's (imgexp.ca.find_ca_bundle), and "" turns it off. ``rebuild`` builds without the
     cache; ``timings`` does too, then rebuilds with it, to record cold and warm build
     times (slow: every strategy is built from scratch). ``progress`` None means on
     when stderr is a terminal and $CI is unset. The frame's ``attrs["provenance"]`` holds
@@ -119,6 +120,7 @@ def run(
     """
     reqs = read_requirements(requirements)
     chosen = strategies.load_all(strategy_names, Path(dockerfiles))
+    bundle = find_ca_bundle(ca_bundle)
     out = Path(out)
     client = client or connect()
     report = Progress(progress)
@@ -130,7 +132,7 @@ def run(
         try:
             resolved[kind] = bases.resolve(client, kind, python, base_source, log=report.log)
         except BaseUnavailable as exc:
-            if kind in STANDIN_KINDS and base_source != "official":
+            if kind in STANDIN_KINDS:  # full and slim can always be had: not having them is an error
                 raise
             missing[kind] = exc
     provenance = {
@@ -147,10 +149,12 @@ def run(
         "ca_bundle": None,
     }
     rows: list[dict[str, Any]] = []
-    bundle = _ca_bundle(ca_bundle)
-    with _maybe_serve(bundle) as ca_url, report.bar(len(chosen)) as bar:
+    with serve_ca(bundle) as ca_url, report.bar(len(chosen)) as bar:
         provenance["ca_bundle"] = str(bundle) if bundle else None
-        plan = _Plan(client, reqs, resolved, venv_name, ca_url, out, rebuild, timings, report)
+        plan = _Plan(
+            client, reqs, resolved, venv_name, ca_url, out, rebuild, timings, report,
+            provenance["engine"]["engine_version"],
+        )
         for strategy in chosen:
             bar.set_description(strategy.name)
             unavailable = [missing[k] for k in strategy.base_kinds if k in missing]
@@ -194,6 +198,7 @@ class _Plan:
     rebuild: bool
     timings: bool
     report: Progress
+    engine_version: str
 
 
 def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
@@ -252,6 +257,7 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
         "packages": len(check.freeze),
         "pip_freeze": list(check.freeze),
         "measured_at": _now(),
+        "engine_version": plan.engine_version,
         "key": key,
         "measurement_version": MEASUREMENT_VERSION,
     }
@@ -322,21 +328,6 @@ def _write_results(out: Path, rows: list[dict[str, Any]], provenance: dict[str, 
     frame = results_frame(rows, provenance)
     write_csv(out / "results.csv", frame)
     write_json(out / "results.json", {"provenance": provenance, "columns": COLUMNS, "rows": rows})
-
-
-def _ca_bundle(ca_bundle: str | Path | None) -> Path | None:
-    if ca_bundle is None:
-        ca_bundle = os.environ.get("IMGEXP_CA_BUNDLE") or os.environ.get("PIP_CERT") or ""
-    return Path(ca_bundle) if str(ca_bundle) else None
-
-
-@contextlib.contextmanager
-def _maybe_serve(bundle: Path | None) -> Iterator[str | None]:
-    if bundle is None:
-        yield None
-        return
-    with serve_ca_bundle(bundle) as url:
-        yield url
 
 
 def _now() -> str:

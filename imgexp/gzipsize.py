@@ -66,10 +66,8 @@ class GzipCounter:
         self._buffer = bytearray()
         self._primer = b""
         self._futures: list[Future[int]] = []
-        self.raw_bytes = 0
 
     def feed(self, data: bytes) -> None:
-        self.raw_bytes += len(data)
         self._buffer += data
         while len(self._buffer) >= BLOCK_BYTES:
             self._send(bytes(self._buffer[:BLOCK_BYTES]))

@@ -17,7 +17,6 @@ import pandas as pd
 from .bases import BaseImage
 from .gzipsize import GZIP_LEVEL
 from .layercache import LayerCache
-from .measure import _instruction
 from .packages import package_summary, package_table
 from .savestream import SavedImage, read_saved, save_chunks
 from .store import write_csv
@@ -132,3 +131,13 @@ def _layer_table(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.D
             "diff_id": diff_ids[index] if index < len(diff_ids) else layer.member,
         })
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)
+
+
+def _instruction(created_by: str) -> str:
+    """`/bin/sh -c #(nop)  ENV X=1` -> `ENV X=1`; `|1 A=b /bin/sh -c cmd` -> `RUN cmd`."""
+    text = created_by.strip()
+    if "#(nop)" in text:
+        return text.split("#(nop)", 1)[1].strip()
+    if "/bin/sh -c " in text:
+        return "RUN " + text.split("/bin/sh -c ", 1)[1].strip()
+    return text

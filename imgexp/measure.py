@@ -1,11 +1,10 @@
-"""Sizes as the engine reports them: the image, its base, and each layer."""
+"""Sizes as the engine reports them: the image and what it adds to its base."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import docker
-import pandas as pd
 
 from .bases import BaseImage
 
@@ -31,32 +30,3 @@ def image_size(client: docker.DockerClient, image_id: str, base: BaseImage) -> I
         added_bytes=size - base.size_bytes,
         layers=len(attrs.get("RootFS", {}).get("Layers", [])),
     )
-
-
-def layer_table(client: docker.DockerClient, image_id: str, base: BaseImage) -> pd.DataFrame:
-    """One row per history entry, oldest first: the instruction, its bytes, and whether the base made it.
-
-    Entries of zero bytes (ENV, ARG, LABEL...) are kept, as `docker history` shows them.
-    """
-    history = list(reversed(client.images.get(image_id).history()))
-    base_entries = len(client.images.get(base.image_id).history()) if base.image_id else 0
-    rows = [
-        {
-            "index": index,
-            "created_by": _instruction(entry.get("CreatedBy", "")),
-            "size_bytes": int(entry.get("Size", 0)),
-            "origin": "base" if index < base_entries else "added",
-        }
-        for index, entry in enumerate(history)
-    ]
-    return pd.DataFrame(rows, columns=["index", "created_by", "size_bytes", "origin"])
-
-
-def _instruction(created_by: str) -> str:
-    """`/bin/sh -c #(nop)  ENV X=1` -> `ENV X=1`; `|1 A=b /bin/sh -c cmd` -> `RUN cmd`."""
-    text = created_by.strip()
-    if "#(nop)" in text:
-        return text.split("#(nop)", 1)[1].strip()
-    if "/bin/sh -c " in text:
-        return "RUN " + text.split("/bin/sh -c ", 1)[1].strip()
-    return text

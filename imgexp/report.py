@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
-import os
 import shutil
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from .attribution import smallest_working
 from .bases import BaseSource
 from .charts import field_table
 from .errors import BuildFailed, ImgexpError
-from .experiment import DEFAULT_VENV_NAME, load_results, run
+from .experiment import DEFAULT_PYTHON, DEFAULT_VENV_NAME, load_results, run
 from .imagescan import load_layers, load_packages
 from .progress import Progress
 from .requirements import read_requirements
@@ -73,7 +71,7 @@ def strategy_result(
     strategy: str,
     out: str | Path,
     requirements: str | Path = DEMO_REQUIREMENTS,
-    python: str = "3.11",
+    python: str = DEFAULT_PYTHON,
     base_source: BaseSource = "auto",
     dockerfiles: str | Path = strategies.DEFAULT_DOCKERFILES,
     venv_name: str = DEFAULT_VENV_NAME,
@@ -115,7 +113,7 @@ def experiment_results(
     run_experiment: bool = True,
     requirements: str | Path = DEMO_REQUIREMENTS,
     strategy_names: list[str] | None = None,
-    python: str = "3.11",
+    python: str = DEFAULT_PYTHON,
     base_source: BaseSource = "auto",
     dockerfiles: str | Path = strategies.DEFAULT_DOCKERFILES,
     venv_name: str = DEFAULT_VENV_NAME,
@@ -197,8 +195,8 @@ class Settings:
     """What the experiment and every notebook of one report share."""
 
     requirements: Path
-    strategies: tuple[str, ...]
-    python: str = "3.11"
+    strategy_names: tuple[str, ...]
+    python: str = DEFAULT_PYTHON
     base_source: BaseSource = "auto"
     dockerfiles: Path = strategies.DEFAULT_DOCKERFILES
     venv_name: str = DEFAULT_VENV_NAME
@@ -207,14 +205,9 @@ class Settings:
     @classmethod
     def from_run_options(cls, args: argparse.Namespace) -> Settings:
         """Settings from the options of imgexp.cli.add_run_options."""
-        names = (
-            strategies.available(args.dockerfiles)
-            if args.strategies == "all"
-            else [s.strip() for s in args.strategies.split(",") if s.strip()]
-        )
         return cls(
             requirements=Path(args.requirements).resolve(),
-            strategies=tuple(names),
+            strategy_names=tuple(strategies.parse_names(args.strategies, args.dockerfiles)),
             python=args.python,
             base_source=args.base_source,
             dockerfiles=Path(args.dockerfiles).resolve(),
@@ -275,10 +268,10 @@ def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress
     results, failures = _run_experiment(settings, out, rebuild, progress)
     not_run = _not_run(results)
     pages = []
-    for name in [n for n in settings.strategies if n not in not_run]:
+    for name in [n for n in settings.strategy_names if n not in not_run]:
         parameters = {"strategy": name, **settings.parameters(out)}
         pages.append(_page(STRATEGY_NOTEBOOK, out, f"strategy-{name}", f"Strategy {name}", parameters, report))
-    compare = {"strategies": list(settings.strategies), "run_experiment": False, **settings.parameters(out)}
+    compare = {"strategies": list(settings.strategy_names), "run_experiment": False, **settings.parameters(out)}
     pages.append(_page(COMPARE_NOTEBOOK, out, "compare", "Comparison of strategies", compare, report))
     index = out / "index.html"
     write_atomic(index, index_html(out, pages, results, failures, not_run))
@@ -298,7 +291,7 @@ def _run_experiment(
     settings: Settings, out: Path, rebuild: bool, progress: bool | None
 ) -> tuple[pd.DataFrame | None, dict[str, str]]:
     """The experiment's results; a strategy that fails to build is left out (and noted) so the others still run."""
-    names = list(settings.strategies)
+    names = list(settings.strategy_names)
     failures: dict[str, str] = {}
     while names:
         try:
@@ -386,7 +379,7 @@ def index_html(
         rows="\n".join(rows),
         failures=f"<h2>Strategies that failed to build</h2><ul>{notes}</ul>" if notes else "",
         standins=_STANDIN_NOTE if standins else "",
-        facts=_facts(out, provenance),
+        facts=_facts_html(out, results),
     )
 
 
@@ -400,34 +393,42 @@ def _row_summary(results: pd.DataFrame | None, strategy: str) -> str:
     return f"{row['size']} ({human_size(row['base_bytes'])} base + {human_size(row['added_bytes'])} added); {works}"
 
 
-def _facts(out: Path, provenance: dict[str, Any]) -> str:
+def provenance_facts(results: pd.DataFrame) -> dict[str, str]:
+    """Where every figure of ``results`` comes from: when, on which engine and host, from which bases."""
+    provenance = results.attrs.get("provenance") or {}
     if not provenance:
-        return "<p>No strategy was measured, so there is no provenance to show.</p>"
-    engine = provenance["engine"]
-    reqs = provenance["requirements"]
-    facts = [
-        ("measured", f"{provenance['started_at']} to {provenance.get('finished_at', '?')} (UTC)"),
-        ("report made", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-        ("host", f"{socket.gethostname()} ({engine['os']}, kernel {engine['kernel']}, {engine['arch']})"),
-        ("docker engine", f"{engine['engine_version']} (API {engine['api_version']})"),
-        ("storage driver", engine["storage_driver"]),
-        ("docker host", os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"),
-        ("builder", engine["builder"]),
-        ("python", provenance["python"]),
-        ("base source", provenance["base_source"]),
-    ]
+        return {}
+    engine, reqs = provenance["engine"], provenance["requirements"]
+    measured = results.loc[results["status"] == "ok", "measured_at"].dropna()
+    facts = {
+        "measured": f"{measured.min()} to {measured.max()} (UTC)" if not measured.empty else "not measured",
+        "host": f"{engine['host']} ({engine['os']}, kernel {engine['kernel']}, {engine['arch']})",
+        "docker engine": f"{engine['engine_version']} (API {engine['api_version']}) at {engine['docker_host']}",
+        "storage driver": engine["storage_driver"],
+        "builder": engine["builder"],
+        "python": provenance["python"],
+        "base source": provenance["base_source"],
+    }
     for kind, base in provenance["bases"].items():
         origin = "offline stand-in, not the official image" if base["standin"] else "official image"
-        size = human_size(base["size_bytes"])
-        facts.append((f"{kind} base", f"{base['image']} {base['image_id']} ({size}, {origin})"))
-    facts += [
-        ("requirements", f"{reqs['path']} sha256 {reqs['sha256']}: {', '.join(reqs['names'])}"),
-        ("how measured", provenance["how"]),
-        ("command", provenance["command"]),
-        ("imgexp", provenance["imgexp_version"]),
-        ("results", f"{out / 'results.csv'}, {out / 'results.json'}"),
-    ]
-    items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts)
+        facts[f"{kind} base"] = f"{base['image']} {base['digest']} ({human_size(base['size_bytes'])}, {origin})"
+    facts.update({
+        "requirements": f"{reqs['path']} sha256 {reqs['sha256']}: {', '.join(reqs['names'])}",
+        "package versions": "pip_freeze of each row (results.csv), read inside each image",
+        "how measured": provenance["how"],
+        "command": provenance["command"],
+        "imgexp": provenance["imgexp_version"],
+    })
+    return facts
+
+
+def _facts_html(out: Path, results: pd.DataFrame | None) -> str:
+    facts = provenance_facts(results) if results is not None else {}
+    if not facts:
+        return "<p>No strategy was measured, so there is no provenance to show.</p>"
+    facts["report made"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    facts["results"] = f"{out / 'results.csv'}, {out / 'results.json'}"
+    items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     return f"<table class=facts>{items}</table>"
 
 

@@ -54,11 +54,10 @@ class LayerScan:
 
 @dataclass(frozen=True)
 class SavedImage:
-    """An image's layers in order (bottom first), its config and manifest."""
+    """An image's layers in order (bottom first) and its config."""
 
     layers: list[LayerScan]
     config: dict
-    manifest: dict
 
 
 class ChunkReader(io.RawIOBase):
@@ -110,13 +109,12 @@ def save_chunks(client: docker.DockerClient, image_id: str) -> Iterator[bytes]:
     return client.api.get_image(image_id, chunk_size=STREAM_CHUNK_BYTES)
 
 
-def read_saved(chunks: Iterable[bytes], sizer: GzipSizer | None = None, cache: LayerCache | None = None) -> SavedImage:
+def read_saved(chunks: Iterable[bytes], cache: LayerCache | None = None) -> SavedImage:
     """Walk a `docker save` archive (legacy or OCI layout) once and describe each layer.
 
     A layer found in ``cache`` is skipped over unread; each layer scanned is stored there.
     """
-    own_sizer = sizer is None
-    sizer = sizer or GzipSizer()
+    sizer = GzipSizer()
     scans: dict[str, LayerScan] = {}
     aliases: dict[str, str] = {}
     metadata: dict[str, bytes] = {}
@@ -144,8 +142,7 @@ def read_saved(chunks: Iterable[bytes], sizer: GzipSizer | None = None, cache: L
                 elif member.size <= METADATA_MAX_BYTES:
                     metadata[member.name] = head + source.read()
     finally:
-        if own_sizer:
-            sizer.close()
+        sizer.close()
     return _assemble(scans, aliases, metadata)
 
 
@@ -220,4 +217,4 @@ def _assemble(scans: dict[str, LayerScan], aliases: dict[str, str], metadata: di
         if name not in scans:
             raise ValueError(f"the `docker save` stream lists layer {name} in manifest.json but holds no such member")
         ordered.append(scans[name])
-    return SavedImage(layers=ordered, config=config, manifest=manifest)
+    return SavedImage(layers=ordered, config=config)

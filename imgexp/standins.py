@@ -12,6 +12,7 @@ never ``python:*``, and labelled ``imgexp.role=standin``.
 from __future__ import annotations
 
 import collections
+import json
 import os
 import shlex
 import subprocess
@@ -70,14 +71,14 @@ def tag_for(kind: str, python: str) -> str:
     return f"{STANDIN_REPOSITORY}:{python}{'-slim' if kind == 'slim' else ''}"
 
 
-def command(kind: str, python: str, mirror: str | None = None) -> list[str]:
+def command(kind: str, python: str) -> list[str]:
     """The mmdebstrap command that writes the stand-in's root filesystem as a tar to stdout."""
     release = DEBIAN_RELEASES[python]
     argv = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES[kind])]
     argv += [f"--aptopt={opt}" for opt in _APT_OPTIONS]
     if kind == "slim":
         argv += [f"--dpkgopt={opt}" for opt in _SLIM_DPKG_OPTIONS]
-    mirror = mirror or os.environ.get("IMGEXP_DEBIAN_MIRROR") or DEFAULT_MIRROR
+    mirror = os.environ.get("IMGEXP_DEBIAN_MIRROR") or DEFAULT_MIRROR
     return argv + [release, "-", mirror]
 
 
@@ -105,23 +106,38 @@ def bootstrap(
         f'LABEL imgexp.standin.recipe="{recipe}"',
     ]
     tail: collections.deque[str] = collections.deque(maxlen=30)
-    repository, _, image_tag = tag.rpartition(":")
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=False) as proc:
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError as exc:
+        raise StandinBootstrapFailed(tag, shlex.join(argv), f"{argv[0]} is not installed") from exc
+    with proc:
         assert proc.stdout is not None and proc.stderr is not None
-        stderr_lines = _drain(proc.stderr, tail, log)
+        progress = _drain(proc.stderr, tail, log)
         try:
-            client.api.import_image(
-                src=proc.stdout, repository=repository, tag=image_tag, changes=changes, stream_src=True
-            )
+            answer = client.api.import_image(src=proc.stdout, changes=changes, stream_src=True)
         except docker.errors.APIError as exc:
             proc.kill()
-            stderr_lines.join()
+            progress.join()
             raise StandinBootstrapFailed(tag, shlex.join(argv), "\n".join(tail) or str(exc)) from exc
         proc.wait()
-        stderr_lines.join()
-    if proc.returncode != 0:
-        raise StandinBootstrapFailed(tag, shlex.join(argv), "\n".join(tail))
-    return client.images.get(tag).id
+        progress.join()
+    image_id = _imported_id(answer)
+    if proc.returncode != 0 or not image_id:
+        if image_id:  # the engine imported a truncated root filesystem: never keep it
+            client.images.remove(image_id, force=True)
+        raise StandinBootstrapFailed(tag, shlex.join(argv), "\n".join(tail) or str(answer))
+    repository, _, image_tag = tag.rpartition(":")
+    client.api.tag(image_id, repository, image_tag)
+    return image_id
+
+
+def _imported_id(answer: str) -> str:
+    """The image id in the engine's answer to an import (JSON lines, the last with the id)."""
+    for line in reversed(answer.splitlines()):
+        if line.strip():
+            status = json.loads(line).get("status", "")
+            return status if status.startswith("sha256:") else ""
+    return ""
 
 
 def _drain(

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bases import KINDS
 from .errors import InvalidStrategy, StrategyNotFound
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,7 @@ DEFAULT_REQUIREMENTS = PACKAGE_ROOT / "requirements" / "requirements.txt"
 INSTALL_SCRIPT = PACKAGE_ROOT / "requirements" / "install_requirements.sh"
 
 #: build arg naming a base image -> the kind of base it is
-BASE_ARGS = {"PYTHON_IMAGE": "full", "PYTHON_SLIM_IMAGE": "slim", "PYTHON_ALPINE_IMAGE": "alpine"}
+BASE_ARGS = {arg: kind for kind, (arg, _) in KINDS.items()}
 #: the order in which the write-up's strategies come first in a table
 WRITEUP_ORDER = ("base", "slim", "multi-stage")
 
@@ -48,6 +49,13 @@ def available(dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[str]:
     """Names of the strategies in a folder, the write-up's three first."""
     names = [p.name.removeprefix("Dockerfile.") for p in Path(dockerfiles).glob("Dockerfile.*")]
     return sorted(names, key=lambda n: (WRITEUP_ORDER.index(n) if n in WRITEUP_ORDER else len(WRITEUP_ORDER), n))
+
+
+def parse_names(text: str, dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[str]:
+    """``base,slim`` -> ["base", "slim"]; ``all`` -> every strategy in the folder."""
+    if text.strip() == "all":
+        return available(dockerfiles)
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def load(name: str, dockerfiles: Path = DEFAULT_DOCKERFILES) -> Strategy:

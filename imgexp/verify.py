@@ -14,6 +14,7 @@ from requests.exceptions import ReadTimeout
 #: name: python-dateutil -> dateutil), imports them, and lists installed distributions.
 _PROBE = r"""
 import importlib, importlib.metadata as md, json, re, sys
+MARKER = "IMGEXP-VERIFY "
 norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
 modules = {}
 for module, dists in md.packages_distributions().items():
@@ -34,12 +35,13 @@ for name in json.loads(sys.argv[1]):
             error = f"import {module}: {type(exc).__name__}: {exc}"
             break
     imports[name] = {"modules": names, "error": error}
-print(json.dumps({
+print(MARKER + json.dumps({
     "python": sys.version.split()[0],
     "imports": imports,
     "freeze": sorted(f"{n}=={v}" for n, v in installed.values()),
 }))
 """
+MARKER = "IMGEXP-VERIFY "
 VERIFY_TIMEOUT_SECONDS = 600
 ERROR_TAIL_CHARS = 2000
 
@@ -62,9 +64,12 @@ def verify_image(client: docker.DockerClient, image_id: str, python: str, requir
     verified=False and the error, never an exception.
     """
     command = [python, "-c", _PROBE, json.dumps(list(requirements))]
-    container = client.containers.create(
-        image_id, command=command, entrypoint=[], network_disabled=True, labels={"imgexp.role": "verify"}
-    )
+    try:
+        container = client.containers.create(
+            image_id, command=command, entrypoint=[], network_disabled=True, labels={"imgexp.role": "verify"}
+        )
+    except APIError as exc:
+        return Verification(False, f"could not create a container of the image: {exc}")
     try:
         container.start()
         status = container.wait(timeout=VERIFY_TIMEOUT_SECONDS)
@@ -77,7 +82,10 @@ def verify_image(client: docker.DockerClient, image_id: str, python: str, requir
     if status.get("StatusCode") != 0:
         detail = (stderr or stdout).strip()[-ERROR_TAIL_CHARS:]
         return Verification(False, f"{python} exited with {status.get('StatusCode')}: {detail}")
-    report = json.loads(stdout.strip().splitlines()[-1])
+    reports = [line.removeprefix(MARKER) for line in stdout.splitlines() if line.startswith(MARKER)]
+    if not reports:
+        return Verification(False, f"{python} printed no import report: {(stderr or stdout).strip()[-ERROR_TAIL_CHARS:]}")
+    report = json.loads(reports[-1])
     errors = [f"{name}: {r['error']}" for name, r in report["imports"].items() if r["error"]]
     return Verification(
         verified=not errors,

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from imgexp import load_results
@@ -81,21 +82,29 @@ def test_index_links_one_page_per_strategy_and_the_comparison(
         assert (out / "notebooks" / link.replace(".html", ".ipynb")).is_file()
 
 
-def test_index_says_when_where_and_on_what(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_every_page_says_when_where_and_on_what(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     out, _ = published
-    provenance = load_results(out).attrs["provenance"]
-    index = (out / "index.html").read_text()
+    results = load_results(out)
+    pages = {"index.html": results, "compare.html": results}
+    pages.update({f"strategy-{s}.html": load_results(out / "strategies" / s) for s in results["strategy"]})
+    for page, shown in pages.items():
+        text = (out / page).read_text()
+        missing = [fact for fact in _provenance_facts(shown) if fact not in text]
+        assert not missing, page
+
+
+def _provenance_facts(results: pd.DataFrame) -> list[str]:
+    provenance = results.attrs["provenance"]
     facts = [
-        provenance["started_at"],
+        results["measured_at"].min(),
         provenance["engine"]["engine_version"],
         provenance["engine"]["builder"],
         provenance["requirements"]["sha256"],
-        f"<td>{provenance['python']}</td>",
+        f">{provenance['python']}</td>",
     ]
     for base in provenance["bases"].values():
-        facts += [base["image"], base["image_id"], "offline stand-in" if base["standin"] else "official image"]
-    missing = [fact for fact in facts if fact not in index]
-    assert not missing
+        facts += [base["image"], base["digest"], "offline stand-in" if base["standin"] else "official image"]
+    return facts
 
 
 def test_strategy_pages_reuse_the_experiments_images(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
