@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 from .errors import (
     BaseUnavailable,
     BuildFailed,
+    CaBundleNotFound,
+    DockerfilesNotFound,
     EngineUnavailable,
     ImgexpError,
     InvalidStrategy,
@@ -27,6 +29,8 @@ __all__ = [
     "COLUMNS",
     "BaseUnavailable",
     "BuildFailed",
+    "CaBundleNotFound",
+    "DockerfilesNotFound",
     "EngineUnavailable",
     "ImgexpError",
     "InvalidStrategy",

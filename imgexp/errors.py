@@ -36,6 +36,17 @@ class StrategyNotFound(ImgexpError):
         )
 
 
+class DockerfilesNotFound(ImgexpError):
+    """The folder of strategies does not exist."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        super().__init__(
+            f"No folder of strategies at {folder}. imgexp reads dockerfiles/ from its checkout: "
+            "install it from the repository with `pip install -e .`, or pass --dockerfiles DIR."
+        )
+
+
 class InvalidStrategy(ImgexpError):
     """A strategy's Dockerfile cannot be used (no FROM, or a base imgexp does not know)."""
 

@@ -244,8 +244,8 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
         "added_bytes": size.added_bytes,
         "layers": size.layers,
         **measure_image(client, outcome.image_id, base, plan.out, strategy.name),
-        "build_seconds": round(outcome.seconds, 1),
-        "cold_build_seconds": round(outcome.seconds, 1) if plan.timings else None,
+        "build_seconds": round(outcome.seconds, 2),
+        "cold_build_seconds": round(outcome.seconds, 2) if plan.timings else None,
         "warm_build_seconds": warm_seconds,
         "build_steps": outcome.steps,
         "cached_steps": outcome.cached_steps,
@@ -285,7 +285,7 @@ def _warm_build_seconds(
     for _ in range(2):
         warm = build_image(plan.client, strategy.name, context, tag, buildargs, labels)
     plan.client.images.get(image_id).tag(tag)
-    return round(warm.seconds, 1)
+    return round(warm.seconds, 2)
 
 
 def _reusable(client: docker.DockerClient, row_path: Path, key: str) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bases import KINDS
-from .errors import InvalidStrategy, StrategyNotFound
+from .errors import DockerfilesNotFound, InvalidStrategy, StrategyNotFound
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOCKERFILES = PACKAGE_ROOT / "dockerfiles"
@@ -60,6 +60,8 @@ def parse_names(text: str, dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[str]
 
 def load(name: str, dockerfiles: Path = DEFAULT_DOCKERFILES) -> Strategy:
     """Read one strategy; StrategyNotFound names the file it looked for and what exists."""
+    if not Path(dockerfiles).is_dir():
+        raise DockerfilesNotFound(str(dockerfiles))
     path = Path(dockerfiles) / f"Dockerfile.{name}"
     if not path.is_file():
         raise StrategyNotFound(name, str(path), available(dockerfiles))
@@ -68,6 +70,8 @@ def load(name: str, dockerfiles: Path = DEFAULT_DOCKERFILES) -> Strategy:
 
 def load_all(names: list[str] | None = None, dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[Strategy]:
     """The named strategies, or every strategy in the folder."""
+    if not Path(dockerfiles).is_dir():
+        raise DockerfilesNotFound(str(dockerfiles))
     return [load(n, dockerfiles) for n in (names or available(dockerfiles))]
 
 

@@ -141,5 +141,5 @@ def test_timings_record_a_cold_and_a_warm_build(
                          ca_bundle=marker_ca_bundle[0], timings=True, progress=False)
     row = results.iloc[0]
     assert row["verified"] and row["cached_steps"] == 0
-    assert row["cold_build_seconds"] == row["build_seconds"] > row["warm_build_seconds"] > 0
+    assert row["cold_build_seconds"] == row["build_seconds"] > row["warm_build_seconds"] >= 0
     assert client.images.get(row["image"]).id == row["image_id"]  # the measured image keeps its tag

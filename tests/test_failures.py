@@ -146,3 +146,26 @@ def writeup_run_ca(writeup_run) -> str:
     out, _ = writeup_run
     return json.loads((out / "results.json").read_text())["provenance"]["ca_bundle"]
 
+
+
+def test_a_missing_strategy_folder_names_it_and_the_fix(tmp_path: Path, small_requirements: Path) -> None:
+    with pytest.raises(imgexp.DockerfilesNotFound) as caught:
+        imgexp.run(requirements=small_requirements, out=tmp_path, dockerfiles=tmp_path / "nope", progress=False)
+    assert str(tmp_path / "nope") in str(caught.value) and "pip install -e ." in str(caught.value)
+
+
+def test_a_missing_ca_bundle_names_it_and_where_it_came_from(
+    tmp_path: Path, small_requirements: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMGEXP_CA_BUNDLE", str(tmp_path / "gone.pem"))
+    with pytest.raises(imgexp.CaBundleNotFound) as caught:
+        imgexp.run(requirements=small_requirements, out=tmp_path, progress=False)
+    assert caught.value.path == str(tmp_path / "gone.pem")
+    assert caught.value.source == "IMGEXP_CA_BUNDLE"
+
+
+def test_an_unknown_kind_of_base_is_one_clear_error() -> None:
+    done = subprocess.run([sys.executable, "-m", "imgexp", "bases", "--kinds", "tiny"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "imgexp: error: Unknown kind of base 'tiny': --kinds takes full, slim, alpine"
