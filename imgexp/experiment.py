@@ -143,7 +143,7 @@ def run(
         "engine": describe_engine(client),
         "python": python,
         "base_source": base_source,
-        "bases": {kind: base.as_dict() for kind, base in resolved.items()},
+        "bases": {kind: base.as_dict() for kind, base in resolved.items() if kind != "scratch"},
         "requirements": {"path": str(reqs.path), "sha256": reqs.sha256, "names": list(reqs.names)},
         "venv_name": venv_name,
         "ca_bundle": None,

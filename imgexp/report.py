@@ -355,11 +355,14 @@ def index_html(
     not_run: dict[str, str],
 ) -> str:
     """The report's front page: a link to every page, its status, and when, where and on what it ran."""
-    rows = [
-        f'<tr class="not-run"><td>Strategy {html.escape(name)}</td><td>not run</td><td>{html.escape(reason)}</td></tr>'
-        for name, reason in not_run.items()
-    ]
+    rows = []
     for page in pages:
+        if page.name == "compare":  # strategies not run come last among the strategies
+            rows += [
+                f'<tr class="not-run"><td>Strategy {html.escape(name)}</td><td>not run</td>'
+                f"<td>{html.escape(reason)}</td></tr>"
+                for name, reason in not_run.items()
+            ]
         status = "ok" if page.ok else "failed"
         if page.error:
             detail = page.error
