@@ -87,7 +87,7 @@ def main() -> None:
     image = args.image or baseline_image(args.results)
     dive = ensure_dive()
     costs: dict[str, Cost] = {}
-    print(f"measuring {image} (2 cores here; each contender runs alone)", flush=True)
+    print(f"measuring {image} ({os.cpu_count()} cores; each contender runs alone)", flush=True)
     costs["docker save | gzip -c | wc -c"] = run_measured(["bash", "-c", f"docker save {image} | gzip -c | wc -c"])
     with tempfile.TemporaryDirectory() as work:
         dive_json = Path(work) / "dive.json"

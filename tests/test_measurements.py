@@ -44,11 +44,6 @@ COPY --from=builder /opt/$VENV_NAME /opt/$VENV_NAME
 
 
 @pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    return docker.from_env()
-
-
-@pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
     root = tmp_path_factory.mktemp("measure")
     folder = root / "dockerfiles"
