@@ -15,7 +15,7 @@ import docker
 import pandas as pd
 
 from .bases import BaseImage
-from .gzipsize import GZIP_LEVEL
+from .gzipsize import EXACT_BLOCKS, GZIP_LEVEL
 from .layercache import LayerCache
 from .packages import package_summary, package_table
 from .savestream import SavedImage, read_saved, save_chunks
@@ -27,7 +27,10 @@ LAYER_COLUMNS = [
     "index", "created_by", "origin", "tar_bytes", "file_bytes", "files",
     "compressed_bytes", "compressed_exact", "wasted_bytes", "diff_id",
 ]
-ESTIMATE_METHOD = f"estimate: gzip level {GZIP_LEVEL} (the registry push default) of each uncompressed layer tar"
+ESTIMATE_METHOD = (
+    f"estimate: gzip level {GZIP_LEVEL} (the registry push default) of each uncompressed layer tar, "
+    f"sampling 1 MiB blocks in layers over {EXACT_BLOCKS} MiB (imgexp.gzipsize)"
+)
 EXACT_METHOD = "exact: size of each layer's gzip blob"
 
 
