@@ -139,7 +139,7 @@ def run(
         "imgexp_version": __version__,
         "started_at": started,
         "how": HOW_MEASURED,
-        "command": " ".join(sys.argv),
+        "command": _command(),
         "engine": describe_engine(client),
         "python": python,
         "base_source": base_source,
@@ -328,6 +328,13 @@ def _write_results(out: Path, rows: list[dict[str, Any]], provenance: dict[str, 
     frame = results_frame(rows, provenance)
     write_csv(out / "results.csv", frame)
     write_json(out / "results.json", {"provenance": provenance, "columns": COLUMNS, "rows": rows})
+
+
+def _command() -> str:
+    """The command line that ran this, or where it ran when that is a Jupyter kernel's."""
+    if "ipykernel" in sys.argv[0]:
+        return "imgexp.run() in a Jupyter kernel (a notebook, or papermill)"
+    return " ".join(sys.argv)
 
 
 def _now() -> str:
