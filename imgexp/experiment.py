@@ -125,16 +125,7 @@ def run(
     client = client or connect()
     report = Progress(progress)
     started = _now()
-    needed = sorted({kind for s in chosen for kind in s.base_kinds})
-    resolved: dict[str, bases.BaseImage] = {}
-    missing: dict[str, BaseUnavailable] = {}
-    for kind in needed:
-        try:
-            resolved[kind] = bases.resolve(client, kind, python, base_source, log=report.log)
-        except BaseUnavailable as exc:
-            if kind in STANDIN_KINDS:  # full and slim can always be had: not having them is an error
-                raise
-            missing[kind] = exc
+    resolved, missing = _resolve_bases(client, chosen, python, base_source, report)
     provenance = {
         "imgexp_version": __version__,
         "started_at": started,
@@ -146,11 +137,10 @@ def run(
         "bases": {kind: base.as_dict() for kind, base in resolved.items() if kind != "scratch"},
         "requirements": {"path": str(reqs.path), "sha256": reqs.sha256, "names": list(reqs.names)},
         "venv_name": venv_name,
-        "ca_bundle": None,
+        "ca_bundle": str(bundle) if bundle else None,
     }
     rows: list[dict[str, Any]] = []
     with serve_ca(bundle) as ca_url, report.bar(len(chosen)) as bar:
-        provenance["ca_bundle"] = str(bundle) if bundle else None
         plan = _Plan(
             client, reqs, resolved, venv_name, ca_url, out, rebuild, timings, report,
             provenance["engine"]["engine_version"],
@@ -166,6 +156,26 @@ def run(
             _write_results(out, rows, provenance)
             bar.update()
     return results_frame(rows, provenance)
+
+
+def _resolve_bases(
+    client: docker.DockerClient,
+    chosen: list[strategies.Strategy],
+    python: str,
+    base_source: bases.BaseSource,
+    report: Progress,
+) -> tuple[dict[str, bases.BaseImage], dict[str, BaseUnavailable]]:
+    """Every base the strategies need; kinds with no stand-in that cannot be had are returned as missing."""
+    resolved: dict[str, bases.BaseImage] = {}
+    missing: dict[str, BaseUnavailable] = {}
+    for kind in sorted({kind for s in chosen for kind in s.base_kinds}):
+        try:
+            resolved[kind] = bases.resolve(client, kind, python, base_source, log=report.log)
+        except BaseUnavailable as exc:
+            if kind in STANDIN_KINDS:  # full and slim can always be had: not having them is an error
+                raise
+            missing[kind] = exc
+    return resolved, missing
 
 
 def load_results(out: str | Path = DEFAULT_OUT) -> pd.DataFrame:
