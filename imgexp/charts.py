@@ -107,11 +107,7 @@ def package_split_bars(results: pd.DataFrame) -> Figure:
     rows = measured(results)
     parts = _parts(rows)
     fig, ax = _figure(7, 1.2 + 0.7 * len(rows))
-    left = pd.Series(0.0, index=rows.index)
-    for part, (label, color) in PART_STYLES.items():
-        bars = ax.barh(rows["strategy"], parts[part], left=left, color=color, label=label)
-        left += parts[part]
-    ax.bar_label(bars, labels=[human_size(b) for b in rows["site_packages_bytes"]], padding=4)
+    _stacked_parts(ax, list(rows["strategy"]), parts, rows["site_packages_bytes"])
     ax.invert_yaxis()
     _bytes_axis(ax)
     ax.set_xlim(0, max(rows["site_packages_bytes"].max(), 1) * 1.25)
@@ -293,11 +289,8 @@ def package_bars(packages: pd.DataFrame, top: int = 15) -> Figure:
     several = shown.loc[shown["location"] != "", "location"].nunique() > 1
     names = [_package_label(r, several) for r in shown.itertuples()]
     fig, ax = _figure(8, 1.3 + 0.4 * len(shown))
-    left = pd.Series(0.0, index=shown.index)
-    for part, (label, color) in PART_STYLES.items():
-        bars = ax.barh(range(len(shown)), shown[f"{part}_bytes"], left=left, color=color, label=label)
-        left += shown[f"{part}_bytes"]
-    ax.bar_label(bars, labels=[human_size(b) for b in shown["bytes"]], padding=4)
+    parts = pd.DataFrame({part: shown[f"{part}_bytes"] for part in PART_STYLES})
+    _stacked_parts(ax, list(range(len(shown))), parts, shown["bytes"])
     ax.set_yticks(range(len(shown)), names)
     ax.invert_yaxis()
     _bytes_axis(ax)
@@ -356,6 +349,15 @@ def _waterfall(results: pd.DataFrame, metric: str) -> pd.DataFrame | Markdown:
         return attribution.waterfall(results, metric)
     except ValueError as exc:
         return Markdown(f"No waterfall by {METRICS.get(metric, metric)}: {exc}.")
+
+
+def _stacked_parts(ax: Axes, positions: list[Any], parts: pd.DataFrame, totals: pd.Series) -> None:
+    """Horizontal bars stacked in the order and colours of PART_STYLES, each labelled with its total."""
+    left = pd.Series(0.0, index=parts.index)
+    for part, (label, color) in PART_STYLES.items():
+        bars = ax.barh(positions, parts[part], left=left, color=color, label=label)
+        left += parts[part]
+    ax.bar_label(bars, labels=[human_size(b) for b in totals], padding=4)
 
 
 def _parts(rows: pd.DataFrame) -> pd.DataFrame:
