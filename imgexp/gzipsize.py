@@ -1,24 +1,33 @@
-"""How many bytes a stream takes gzip-compressed, counted in parallel without keeping the output.
+"""How many bytes a stream takes gzip-compressed, estimated in parallel without keeping the output.
 
 The registry push of a layer is a gzip stream at the default level (6), so that is the
 size estimated here. Like pigz, the stream is cut into 1 MiB blocks compressed in threads
-(zlib and ISA-L release the GIL), each primed with the 32 KiB before it, so the sum matches
-one sequential stream: ``gzip -c`` of the same bytes agrees to a few bytes in a million.
+(zlib and ISA-L release the GIL), each primed with the 32 KiB before it, so a sum over
+blocks matches one sequential stream: ``gzip -c`` of the same bytes agrees within 0.2 %.
 
-Level 6 deflates about 27 MB/s a core, so past the first ``EXACT_BLOCKS`` blocks only one
-block in ``SAMPLE_EVERY`` is deflated at level 6; every block also goes through ISA-L's
-level 1 (about 20 times faster), and the blocks not sampled count their ISA-L size scaled
-by the level-6/ISA-L ratio of the sampled ones. On a 930 MiB Debian root filesystem that
-estimate was within 0.3 % of the full level-6 count.
+Level 6 deflates about 27 MB/s a core, too slow to run over a 1 GB layer while the engine
+streams it, so every block goes through ISA-L's level 1 (about 17 times faster) and only
+``SAMPLED_BLOCKS`` blocks, spread evenly over the stream, also through zlib's level 6. A
+stream that short is counted at level 6 in full. Past that, the level-6 size of the blocks
+not sampled is predicted from their ISA-L size ``x`` and length ``n`` by the regression ``a*x + b*x*x/n``
+fitted on the sampled ones (level 6 gains more over level 1 on the more compressible
+blocks). On the 1.3 GB baseline's two large layers, 40 placements of the sample gave a
+standard error of 0.5 % of the image's compressed size and at most 1.3 %.
+
+The compressor threads run at a lower CPU priority (Linux), so the engine producing the
+stream, and the reader following it, are never the ones that wait.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple, Protocol
 
+import numpy as np
 from isal import isal_zlib
 
 GZIP_LEVEL = 6
@@ -26,41 +35,77 @@ GZIP_LEVEL = 6
 GZIP_FRAME_BYTES = 18
 BLOCK_BYTES = 1 << 20
 WINDOW_BYTES = 32 << 10
-#: blocks at the start of every stream deflated at level 6 (a stream this short is counted in full)
-EXACT_BLOCKS = 64
-#: past those, one block in this many is deflated at level 6
-SAMPLE_EVERY = 8
+#: blocks per stream deflated at level 6 (a stream of at most this many is counted in full)
+SAMPLED_BLOCKS = 32
 FAST_LEVEL = 1
+#: blocks waiting for a compressor at most (memory: this many MiB), so the reader runs ahead
+QUEUED_BLOCKS = 48
+#: how much lower the compressor threads' priority is than the process's (nice increment)
+WORKER_NICENESS = 10
 
 
-def _deflated_size(compressor: zlib._Compress, block: bytes) -> int:
+class BlockSizes(NamedTuple):
+    length: int
+    fast: int
+    """ISA-L level-1 deflate bytes"""
+    slow: int | None
+    """zlib level-6 deflate bytes, None when the block was not sampled"""
+
+
+class _Compressor(Protocol):
+    def compress(self, data: bytearray, /) -> bytes: ...
+    def flush(self, mode: int, /) -> bytes: ...
+
+
+def _deflated_size(compressor: _Compressor, block: bytearray) -> int:
     """Raw deflate bytes of ``block`` through ``compressor``, flushed to a byte boundary."""
     return len(compressor.compress(block)) + len(compressor.flush(zlib.Z_SYNC_FLUSH))
 
 
-def _block_sizes(block: bytes, primer: bytes, sampled: bool) -> tuple[int, int | None]:
-    """(ISA-L level-1 size, level-6 size or None when not sampled), each continuing ``primer``'s window."""
+def _block_sizes(block: bytearray, primer: memoryview | None, sampled: bool) -> BlockSizes:
+    """The block's ISA-L level-1 size and, when sampled, level-6 size, each continuing ``primer``'s window."""
     settings = (zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, *((primer,) if primer else ()))
     fast = _deflated_size(isal_zlib.compressobj(FAST_LEVEL, *settings), block)
-    return fast, _deflated_size(zlib.compressobj(GZIP_LEVEL, *settings), block) if sampled else None
+    slow = _deflated_size(zlib.compressobj(GZIP_LEVEL, *settings), block) if sampled else None
+    return BlockSizes(len(block), fast, slow)
+
+
+def _lower_priority() -> None:
+    """Make the calling thread yield the CPU to the engine and the stream reader (Linux only)."""
+    if sys.platform == "linux":
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+        except OSError:
+            pass
+
+
+def predict_total(sizes: list[BlockSizes]) -> int:
+    """Level-6 bytes of all blocks: measured where sampled, predicted from the ISA-L size elsewhere."""
+    length = np.array([max(s.length, 1) for s in sizes], dtype=float)
+    fast = np.array([s.fast for s in sizes], dtype=float)
+    slow = np.array([np.nan if s.slow is None else s.slow for s in sizes], dtype=float)
+    sampled = ~np.isnan(slow)
+    if sampled.all():
+        return int(slow.sum())
+    features = np.column_stack([fast, fast * fast / length])
+    coefficients, *_ = np.linalg.lstsq(features[sampled], slow[sampled], rcond=None)
+    predicted = np.clip(features[~sampled] @ coefficients, 0, None)
+    return round(slow[sampled].sum() + predicted.sum())
 
 
 class GzipSizer:
-    """A pool of compressor threads; ``stream()`` gives a counter for one stream.
-
-    At most ``2 * workers`` blocks are in flight, so memory stays near
-    ``2 * workers * BLOCK_BYTES`` whatever the stream's length.
-    """
+    """A pool of compressor threads; ``stream(length)`` gives a counter for one stream."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="imgexp-gzip")
-        self._slots = threading.BoundedSemaphore(2 * self.workers)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="imgexp-gzip", initializer=_lower_priority)
+        self._slots = threading.BoundedSemaphore(max(QUEUED_BLOCKS, 2 * self.workers))
 
-    def stream(self) -> GzipCounter:
-        return GzipCounter(self)
+    def stream(self, length: int) -> GzipCounter:
+        """A counter for a stream of ``length`` bytes (the length sets which blocks are sampled)."""
+        return GzipCounter(self, length)
 
-    def submit(self, block: bytes, primer: bytes, sampled: bool) -> Future[tuple[int, int | None]]:
+    def submit(self, block: bytearray, primer: memoryview | None, sampled: bool) -> Future[BlockSizes]:
         self._slots.acquire()
         future = self._pool.submit(_block_sizes, block, primer, sampled)
         future.add_done_callback(lambda _: self._slots.release())
@@ -77,33 +122,41 @@ class GzipSizer:
 
 
 class GzipCounter:
-    """Feed bytes in order with ``feed``; ``total()`` waits and returns the gzip size."""
+    """Feed a stream's bytes in order with ``feed``; ``total()`` waits and returns its gzip size."""
 
-    def __init__(self, sizer: GzipSizer) -> None:
+    def __init__(self, sizer: GzipSizer, length: int) -> None:
         self._sizer = sizer
-        self._buffer = bytearray()
-        self._primer = b""
-        self._futures: list[Future[tuple[int, int | None]]] = []
+        self._blocks = max(1, -(-length // BLOCK_BYTES))
+        self._block = bytearray(BLOCK_BYTES)
+        self._filled = 0
+        self._primer: memoryview | None = None
+        self._futures: list[Future[BlockSizes]] = []
 
-    def feed(self, data: bytes) -> None:
-        self._buffer += data
-        while len(self._buffer) >= BLOCK_BYTES:
-            self._send(bytes(self._buffer[:BLOCK_BYTES]))
-            del self._buffer[:BLOCK_BYTES]
+    def feed(self, data: memoryview | bytes) -> None:
+        view = memoryview(data)
+        while view:
+            take = min(len(view), BLOCK_BYTES - self._filled)
+            self._block[self._filled:self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+            if self._filled == BLOCK_BYTES:
+                self._send(self._block)
+                self._block, self._filled = bytearray(BLOCK_BYTES), 0
 
-    def _send(self, block: bytes) -> None:
+    def _is_sampled(self, index: int) -> bool:
+        """True for ``SAMPLED_BLOCKS`` blocks spread evenly over the stream (all of a short one)."""
+        if self._blocks <= SAMPLED_BLOCKS:
+            return True
+        return index * SAMPLED_BLOCKS // self._blocks != (index - 1) * SAMPLED_BLOCKS // self._blocks
+
+    def _send(self, block: bytearray) -> None:
         index = len(self._futures)
-        sampled = index < EXACT_BLOCKS or index % SAMPLE_EVERY == 0
-        self._futures.append(self._sizer.submit(block, self._primer, sampled))
-        self._primer = block[-WINDOW_BYTES:]
+        self._futures.append(self._sizer.submit(block, self._primer, self._is_sampled(index)))
+        self._primer = memoryview(block)[-WINDOW_BYTES:]
 
     def total(self) -> int:
-        """The gzip size: level-6 sizes where deflated, scaled ISA-L sizes elsewhere."""
-        if self._buffer or not self._futures:
-            self._send(bytes(self._buffer))
-            self._buffer.clear()
-        sizes = [f.result() for f in self._futures]
-        sampled = [(fast, slow) for fast, slow in sizes if slow is not None]
-        ratio = sum(slow for _, slow in sampled) / max(sum(fast for fast, _ in sampled), 1)
-        estimated = sum(slow if slow is not None else round(fast * ratio) for fast, slow in sizes)
-        return GZIP_FRAME_BYTES + estimated
+        """The stream's gzip size: level 6 where deflated, predicted from ISA-L elsewhere."""
+        if self._filled or not self._futures:
+            self._send(self._block[:self._filled])
+            self._filled = 0
+        return GZIP_FRAME_BYTES + predict_total([future.result() for future in self._futures])

@@ -15,7 +15,7 @@ import docker
 import pandas as pd
 
 from .bases import BaseImage
-from .gzipsize import EXACT_BLOCKS, GZIP_LEVEL
+from .gzipsize import GZIP_LEVEL, SAMPLED_BLOCKS
 from .layercache import LayerCache
 from .packages import package_summary, package_table
 from .savestream import SavedImage, read_saved, save_chunks
@@ -29,7 +29,8 @@ LAYER_COLUMNS = [
 ]
 ESTIMATE_METHOD = (
     f"estimate: gzip level {GZIP_LEVEL} (the registry push default) of each uncompressed layer tar, "
-    f"sampling 1 MiB blocks in layers over {EXACT_BLOCKS} MiB (imgexp.gzipsize)"
+    f"in 1 MiB blocks; in a layer over {SAMPLED_BLOCKS} MiB, {SAMPLED_BLOCKS} blocks are deflated and the rest "
+    "predicted from an ISA-L pass (imgexp.gzipsize)"
 )
 EXACT_METHOD = "exact: size of each layer's gzip blob"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from .savestream import LayerScan
 from .store import write_atomic
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -117,9 +117,13 @@ def experiment_results(
     base_source: BaseSource = "auto",
     dockerfiles: str | Path = strategies.DEFAULT_DOCKERFILES,
     venv_name: str = DEFAULT_VENV_NAME,
+    timings: bool = False,
     progress: bool | None = False,
 ) -> pd.DataFrame:
-    """An experiment's results: run (reusing every strategy already measured in ``out``) or only read."""
+    """An experiment's results: run (reusing every strategy already measured in ``out``) or only read.
+
+    With ``timings``, a strategy not timed yet is built cold and then warm (see imgexp.run).
+    """
     if not run_experiment:
         if not (resolve(out) / "results.json").is_file():
             raise ImgexpError(
@@ -135,6 +139,7 @@ def experiment_results(
         base_source=base_source,
         dockerfiles=resolve(dockerfiles),
         venv_name=venv_name,
+        timings=timings,
         progress=progress,
     )
 
@@ -201,6 +206,7 @@ class Settings:
     dockerfiles: Path = strategies.DEFAULT_DOCKERFILES
     venv_name: str = DEFAULT_VENV_NAME
     ca_bundle: str | None = None
+    timings: bool = False
 
     @classmethod
     def from_run_options(cls, args: argparse.Namespace) -> Settings:
@@ -213,6 +219,7 @@ class Settings:
             dockerfiles=Path(args.dockerfiles).resolve(),
             venv_name=args.venv_name,
             ca_bundle=args.ca_bundle,
+            timings=args.timings,
         )
 
     def parameters(self, out: Path) -> dict[str, Any]:
@@ -305,6 +312,7 @@ def _run_experiment(
                 dockerfiles=settings.dockerfiles,
                 venv_name=settings.venv_name,
                 rebuild=rebuild,
+                timings=settings.timings,
                 progress=progress,
             )
             return results, failures

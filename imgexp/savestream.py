@@ -1,7 +1,9 @@
 """Reading `docker save` once, as a stream, for every per-layer figure.
 
 The archive is never held in memory or written to disk: each layer's tar streams
-through a gzip counter (its pull size) and a tar reader (its file list) at once.
+through a gzip counter (its pull size) and a tar reader (its file list) at once. The tar
+reader reads headers only and passes over file contents, which go to the counter as
+views into the stream's chunks, uncopied.
 A layer that is already gzip (an OCI blob) counts its blob size, exactly; an
 uncompressed one (``layer.tar`` of the legacy format, which API 1.41 gives) is
 gzip-counted at the registry's default level, an estimate.
@@ -12,14 +14,15 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import sys
 import tarfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import docker
 
-from .gzipsize import GzipCounter, GzipSizer
+from .gzipsize import GzipSizer
 
 if TYPE_CHECKING:
     from .layercache import LayerCache
@@ -60,48 +63,101 @@ class SavedImage:
     config: dict
 
 
-class ChunkReader(io.RawIOBase):
-    """A file object over an iterator of byte chunks."""
+class ChunkCursor:
+    """Forward-only reading over an iterator of byte chunks, copying only what is asked for."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks: Iterator[bytes] = iter(chunks)
-        self._pending = b""
+        self._view = memoryview(b"")
+        self._position = 0
+        self.offset = 0
+        """bytes consumed so far"""
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
+    def _available(self) -> bool:
+        while self._position >= len(self._view):
             try:
-                self._pending = next(self._chunks)
+                self._view, self._position = memoryview(next(self._chunks)), 0
             except StopIteration:
-                return 0
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+                return False
+        return True
+
+    def pieces(self, size: int) -> Iterator[memoryview]:
+        """Consume up to ``size`` bytes, yielded as views into the chunks (valid until the next call)."""
+        while size > 0 and self._available():
+            piece = self._view[self._position:self._position + size]
+            self._position += len(piece)
+            self.offset += len(piece)
+            size -= len(piece)
+            yield piece
+
+    def peek(self, size: int) -> bytes:
+        """The next ``size`` bytes (fewer at the end of the stream), not consumed."""
+        while self._available() and len(self._view) - self._position < size:
+            try:
+                following = next(self._chunks)
+            except StopIteration:
+                break
+            self._view, self._position = memoryview(bytes(self._view[self._position:]) + following), 0
+        return bytes(self._view[self._position:self._position + size]) if self._available() else b""
 
 
-class _Tee(io.RawIOBase):
-    """Reads a layer member, handing every byte to a gzip counter on the way."""
+class StreamFile(io.RawIOBase):
+    """A file over the next ``length`` bytes of a cursor (or all of them) that seeks forward only.
 
-    def __init__(self, source: io.RawIOBase, counter: GzipCounter | None) -> None:
-        self._source = source
-        self._counter = counter
+    Enough for :mod:`tarfile`'s random-access mode (``r:``), which seeks over the members'
+    contents instead of reading them into Python: every byte passed over, read or skipped,
+    is handed to ``sink`` as well.
+    """
+
+    def __init__(self, cursor: ChunkCursor, length: int | None = None,
+                 sink: Callable[[memoryview], None] | None = None) -> None:
+        self._cursor = cursor
+        self._start = cursor.offset
+        self._length = length
+        self._sink = sink
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._cursor.offset - self._start
+
+    def _bounded(self, size: int) -> int:
+        return size if self._length is None else max(0, min(size, self._length - self.tell()))
+
+    def _consume(self, size: int, keep: bool) -> bytes:
+        kept = []
+        for piece in self._cursor.pieces(self._bounded(size)):
+            if self._sink is not None:
+                self._sink(piece)
+            if keep:
+                kept.append(bytes(piece))
+        return b"".join(kept)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            size = sys.maxsize if self._length is None else self._length - self.tell()
+        return self._consume(size, keep=True)
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        size = self._source.readinto(buffer)
-        if self._counter is not None and size:
-            self._counter.feed(bytes(buffer[:size]))
-        return size
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset + (self.tell() if whence == io.SEEK_CUR else 0)
+        if whence == io.SEEK_END or target < self.tell():
+            raise io.UnsupportedOperation(f"a stream seeks forward only (asked for {offset}, whence {whence})")
+        self._consume(target - self.tell(), keep=False)
+        return self.tell()
 
     def drain(self) -> None:
-        """Read what the tar reader left (end-of-archive padding), so it is counted too."""
-        while self.read(TAR_BUFFER_BYTES):
-            pass
+        """Pass over whatever is left (a layer's end-of-archive padding), so the sink sees it too."""
+        if self._length is not None:
+            self.seek(self._length)
 
 
 def save_chunks(client: docker.DockerClient, image_id: str) -> Iterator[bytes]:
@@ -109,40 +165,37 @@ def save_chunks(client: docker.DockerClient, image_id: str) -> Iterator[bytes]:
     return client.api.get_image(image_id, chunk_size=STREAM_CHUNK_BYTES)
 
 
+def open_stream(chunks: Iterable[bytes]) -> StreamFile:
+    """A forward-only file over a stream of chunks, for ``tarfile.open(fileobj=..., mode="r|")`` or ``"r:"``."""
+    return StreamFile(ChunkCursor(chunks))
+
+
 def read_saved(chunks: Iterable[bytes], cache: LayerCache | None = None) -> SavedImage:
     """Walk a `docker save` archive (legacy or OCI layout) once and describe each layer.
 
-    A layer found in ``cache`` is skipped over unread; each layer scanned is stored there.
+    A layer found in ``cache`` is passed over unread; each layer scanned is stored there.
     """
-    sizer = GzipSizer()
+    cursor = ChunkCursor(chunks)
     scans: dict[str, LayerScan] = {}
     aliases: dict[str, str] = {}
     metadata: dict[str, bytes] = {}
-    try:
-        with tarfile.open(fileobj=io.BufferedReader(ChunkReader(chunks), TAR_BUFFER_BYTES), mode="r|",
-                          bufsize=TAR_BUFFER_BYTES) as archive:
-            for member in archive:
-                if member.issym() or member.islnk():
-                    aliases[member.name] = posixpath.normpath(posixpath.join(posixpath.dirname(member.name),
-                                                                             member.linkname))
-                    continue
-                if not member.isfile():
-                    continue
-                cached = cache.get(member.name, member.size) if cache and _is_layer(member.name) else None
-                if cached is not None:
-                    scans[member.name] = cached
-                    continue
-                source = archive.extractfile(member)
-                assert source is not None
-                head = source.read(len(GZIP_MAGIC))
-                if _is_layer(member.name) and head[:1] != b"{":
-                    scans[member.name] = _scan_layer(member.name, member.size, head, source, sizer)
-                    if cache:
-                        cache.put(scans[member.name])
-                elif member.size <= METADATA_MAX_BYTES:
-                    metadata[member.name] = head + source.read()
-    finally:
-        sizer.close()
+    with GzipSizer() as sizer, tarfile.open(fileobj=StreamFile(cursor), mode="r:") as archive:
+        for member in archive:
+            if member.issym() or member.islnk():
+                aliases[member.name] = posixpath.normpath(posixpath.join(posixpath.dirname(member.name),
+                                                                         member.linkname))
+                continue
+            if not member.isfile():
+                continue
+            layer = _is_layer(member.name) and cursor.peek(1) not in (b"{", b"")
+            if layer and cache and (cached := cache.get(member.name, member.size)) is not None:
+                scans[member.name] = cached
+            elif layer:
+                scans[member.name] = _scan_layer(member.name, member.size, cursor, sizer)
+                if cache:
+                    cache.put(scans[member.name])
+            elif member.size <= METADATA_MAX_BYTES:
+                metadata[member.name] = StreamFile(cursor, member.size).read()
     return _assemble(scans, aliases, metadata)
 
 
@@ -150,38 +203,22 @@ def _is_layer(name: str) -> bool:
     return name.endswith("/layer.tar") or name.startswith("blobs/")
 
 
-def _scan_layer(name: str, size: int, head: bytes, source: io.BufferedIOBase, sizer: GzipSizer) -> LayerScan:
-    """List a layer's entries; gzip-count it unless it is a gzip blob already."""
+def _scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
+    """List the entries of the layer at the cursor; gzip-count it unless it is a gzip blob already."""
     scan = LayerScan(member=name, tar_bytes=size)
-    counter = None if head == GZIP_MAGIC else sizer.stream()
-    tee = _Tee(_Rewound(head, source), counter)
-    with tarfile.open(fileobj=tee, mode="r|gz" if counter is None else "r|", bufsize=TAR_BUFFER_BYTES) as layer:
-        for entry in layer:
-            _record_entry(layer, entry, scan)
-    tee.drain()
+    gzipped = cursor.peek(len(GZIP_MAGIC)) == GZIP_MAGIC
+    counter = None if gzipped else sizer.stream(size)
+    contents = StreamFile(cursor, size, sink=None if counter is None else counter.feed)
+    if size:
+        with tarfile.open(fileobj=contents, mode="r|gz" if gzipped else "r:", bufsize=TAR_BUFFER_BYTES) as layer:
+            for entry in layer:
+                _record_entry(layer, entry, scan)
+    contents.drain()
     if counter is None:
         scan.compressed_bytes, scan.compressed_exact = size, True
     else:
         scan.compressed_bytes = counter.total()
     return scan
-
-
-class _Rewound(io.RawIOBase):
-    """``source`` with bytes already read from it put back in front."""
-
-    def __init__(self, head: bytes, source: io.BufferedIOBase) -> None:
-        self._head, self._source = head, source
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            data, self._head = self._head[: len(buffer)], self._head[len(buffer):]
-        else:
-            data = self._source.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 def _record_entry(layer: tarfile.TarFile, entry: tarfile.TarInfo, scan: LayerScan) -> None:

@@ -11,7 +11,7 @@ import docker
 import pandas as pd
 
 from imgexp.context import make_context
-from imgexp.savestream import ChunkReader, save_chunks
+from imgexp.savestream import open_stream, save_chunks
 
 from .conftest import REPO
 
@@ -24,8 +24,7 @@ def _marker_lines(certificate: bytes) -> list[bytes]:
 
 def _layer_files(client: docker.DockerClient, image: str) -> Iterator[tuple[str, bytes]]:
     """Every regular file of every layer of an image, streamed from `docker save`."""
-    stream = io.BufferedReader(ChunkReader(save_chunks(client, image)), buffer_size=1 << 20)
-    with tarfile.open(fileobj=stream, mode="r|") as saved:
+    with tarfile.open(fileobj=open_stream(save_chunks(client, image)), mode="r|") as saved:
         for member in saved:
             if not member.name.endswith("layer.tar"):
                 continue

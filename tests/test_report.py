@@ -56,10 +56,11 @@ def report(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """The report, in $IMGEXP_TEST_REPORT_OUT when set (to keep its screenshots), else in a temporary folder."""
+    """The report with cold and warm build times, in $IMGEXP_TEST_REPORT_OUT when set (to keep its
+    screenshots), else in a temporary folder."""
     kept = os.environ.get("IMGEXP_TEST_REPORT_OUT")
     out = Path(kept).resolve() if kept else tmp_path_factory.mktemp("report") / "demo"
-    return out, report(out)
+    return out, report(out, "--timings")
 
 
 def test_report_succeeds_quietly(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
@@ -154,6 +155,23 @@ def test_compare_page_shows_pull_sizes_waste_and_where_the_saving_comes_from(
             assert f"{'-' if step.delta_bytes < 0 else '+'}{human_size(abs(step.delta_bytes))}</td>" in page
     waterfalls = _outputs_of(out / "notebooks" / "compare.ipynb", "charts.waterfall(")
     assert len(waterfalls) == len(METRICS) and all("image/png" in o.get("data", {}) for o in waterfalls)
+
+
+def test_pages_show_cold_and_warm_build_times(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = published
+    results = load_results(out)
+    compare = _text(out / "compare.html")
+    for row in results.itertuples():
+        assert 0 <= row.warm_build_seconds < row.cold_build_seconds == row.build_seconds
+        timed = f"cold {_seconds(row.cold_build_seconds)} / warm {_seconds(row.warm_build_seconds)}"
+        assert f">{timed}</td>" in compare
+        assert f">{timed}</td>" in _text(out / f"strategy-{row.strategy}.html")
+    charts = _outputs_of(out / "notebooks" / "compare.ipynb", "charts.build_time_bars(")
+    assert len(charts) == 1 and "image/png" in charts[0]["data"]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
 
 
 def test_pages_hide_code_and_show_no_errors(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
