@@ -86,6 +86,7 @@ COLUMNS: dict[str, str] = {
     "reused": "True when this run reused the row of an earlier run",
     "verified": "True when every requirement imported inside the image",
     "verify_error": "the first failing import of each failing requirement",
+    "not_checked": "requirements whose environment marker is false in the image (pip skips them), space-separated",
     "python_version": "the Python version inside the image",
     "packages": "number of distributions installed (see pip_freeze)",
     "pip_freeze": "name==version of every distribution inside the image, space-separated",
@@ -187,7 +188,8 @@ def load_results(out: str | Path = DEFAULT_OUT) -> pd.DataFrame:
 def results_frame(rows: list[dict[str, Any]], provenance: dict[str, Any]) -> pd.DataFrame:
     """The tidy table: one row per strategy, the COLUMNS in order."""
     frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS))
-    frame["pip_freeze"] = frame["pip_freeze"].map(lambda f: " ".join(f) if isinstance(f, list) else f)
+    for listed in ("pip_freeze", "not_checked"):
+        frame[listed] = frame[listed].map(lambda f: " ".join(f) if isinstance(f, list) else f)
     baseline = frame.loc[(frame["strategy"] == "base") & (frame["status"] == "ok"), "size_bytes"]
     if not baseline.empty:
         frame["vs_baseline_pct"] = (frame["size_bytes"] / baseline.iloc[0] - 1.0) * 100.0
@@ -235,7 +237,7 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
     size = image_size(client, outcome.image_id, base)
     interpreter = strategy.python.replace("$VENV_NAME", venv_name).replace("${VENV_NAME}", venv_name)
     report.log(f"[{strategy.name}] verifying: importing {len(reqs.names)} requirements with {interpreter}")
-    check = verify_image(client, outcome.image_id, interpreter, reqs.names)
+    check = verify_image(client, outcome.image_id, interpreter, reqs.names, reqs.markers)
     row = {
         "strategy": strategy.name,
         "description": strategy.description,
@@ -263,6 +265,7 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
         "verified": check.verified,
         "verify_error": check.error,
         "imports": check.imports,
+        "not_checked": list(check.not_applicable),
         "python_version": check.python_version,
         "packages": len(check.freeze),
         "pip_freeze": list(check.freeze),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -17,6 +17,8 @@ class Requirements:
     names: tuple[str, ...]
     """Distribution names, in file order (options, comments and -r/-c lines skipped)."""
     sha256: str
+    markers: dict[str, str] = field(default_factory=dict)
+    """name -> environment marker, for the requirements that have one (``; python_version < "3.12"``)"""
 
 
 def read_requirements(path: str | Path) -> Requirements:
@@ -25,12 +27,16 @@ def read_requirements(path: str | Path) -> Requirements:
     if not path.is_file():
         raise RequirementsNotFound(str(path))
     names: list[str] = []
+    markers: dict[str, str] = {}
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-")):
             continue
         try:
-            names.append(Requirement(line).name)
+            requirement = Requirement(line)
         except InvalidRequirement as exc:
             raise ImgexpError(f"{path}:{number}: {line!r} is not a valid requirement ({exc})") from exc
-    return Requirements(path, tuple(names), hashlib.sha256(path.read_bytes()).hexdigest())
+        names.append(requirement.name)
+        if requirement.marker is not None:
+            markers[requirement.name] = str(requirement.marker)
+    return Requirements(path, tuple(names), hashlib.sha256(path.read_bytes()).hexdigest(), markers)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import docker
 from docker.errors import APIError, ContainerError, ImageNotFound
+from packaging.markers import Marker
 from requests.exceptions import ReadTimeout
 
 #: Runs inside the image with its own interpreter. It maps each distribution to the
 #: top-level modules it installs (a distribution's import name is not always its own
-#: name: python-dateutil -> dateutil), imports them, and lists installed distributions.
+#: name: python-dateutil -> dateutil), imports them, lists installed distributions, and
+#: reports the values of PEP 508's environment markers, so markers are judged for the image.
 _PROBE = r"""
-import importlib, importlib.metadata as md, json, re, sys
+import importlib, importlib.metadata as md, json, os, platform, re, sys
 MARKER = "IMGEXP-VERIFY "
 norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
 modules = {}
@@ -35,8 +38,20 @@ for name in json.loads(sys.argv[1]):
             error = f"import {module}: {type(exc).__name__}: {exc}"
             break
     imports[name] = {"modules": names, "error": error}
+implementation = sys.implementation
+version = "{0.major}.{0.minor}.{0.micro}".format(implementation.version)
+if implementation.version.releaselevel != "final":
+    version += implementation.version.releaselevel[0] + str(implementation.version.serial)
+environment = {
+    "implementation_name": implementation.name, "implementation_version": version,
+    "os_name": os.name, "platform_machine": platform.machine(), "platform_release": platform.release(),
+    "platform_system": platform.system(), "platform_version": platform.version(),
+    "python_full_version": platform.python_version(), "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]), "sys_platform": sys.platform,
+}
 print(MARKER + json.dumps({
     "python": sys.version.split()[0],
+    "environment": environment,
     "imports": imports,
     "freeze": sorted(f"{n}=={v}" for n, v in installed.values()),
 }))
@@ -53,15 +68,24 @@ class Verification:
     python_version: str = ""
     imports: dict[str, list[str]] = field(default_factory=dict)
     """distribution -> the modules imported for it"""
+    not_applicable: tuple[str, ...] = ()
+    """requirements whose environment marker is false in the image (pip skips them; so does the check)"""
     freeze: tuple[str, ...] = ()
     """``name==version`` of every distribution the interpreter sees (pip freeze, without pip)"""
 
 
-def verify_image(client: docker.DockerClient, image_id: str, python: str, requirements: tuple[str, ...]) -> Verification:
+def verify_image(
+    client: docker.DockerClient,
+    image_id: str,
+    python: str,
+    requirements: tuple[str, ...],
+    markers: Mapping[str, str] | None = None,
+) -> Verification:
     """Run the image without a network and import each requirement with ``python``.
 
-    A failed import, a missing interpreter or a crash is a Verification with
-    verified=False and the error, never an exception.
+    A requirement whose environment marker (``markers``: name -> marker) is false for the
+    image's interpreter is not checked. A failed import, a missing interpreter or a crash
+    is a Verification with verified=False and the error, never an exception.
     """
     command = [python, "-c", _PROBE, json.dumps(list(requirements))]
     try:
@@ -86,11 +110,14 @@ def verify_image(client: docker.DockerClient, image_id: str, python: str, requir
     if not reports:
         return Verification(False, f"{python} printed no import report: {(stderr or stdout).strip()[-ERROR_TAIL_CHARS:]}")
     report = json.loads(reports[-1])
-    errors = [f"{name}: {r['error']}" for name, r in report["imports"].items() if r["error"]]
+    skipped = tuple(n for n, m in (markers or {}).items() if not Marker(m).evaluate(report["environment"]))
+    checked = {name: r for name, r in report["imports"].items() if name not in skipped}
+    errors = [f"{name}: {r['error']}" for name, r in checked.items() if r["error"]]
     return Verification(
         verified=not errors,
         error="; ".join(errors),
         python_version=report["python"],
-        imports={name: r["modules"] for name, r in report["imports"].items()},
+        imports={name: r["modules"] for name, r in checked.items()},
+        not_applicable=skipped,
         freeze=tuple(report["freeze"]),
     )

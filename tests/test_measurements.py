@@ -118,6 +118,18 @@ def test_lean_venv_keeps_a_seeded_tool_the_user_asked_for(tmp_path: Path) -> Non
     assert "wheel" in installed and not {"pip", "setuptools"} & installed
 
 
+def test_a_requirement_whose_marker_excludes_the_image_is_not_checked(tmp_path: Path) -> None:
+    """pip skips a requirement whose environment marker is false; the import check judges the marker in the image."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text('six; python_version >= "3"\nimgexp-no-such-distribution; python_version < "3"\n')
+    results = imgexp.run(requirements=requirements, strategy_names=["multi-stage-lean"], out=tmp_path / "out",
+                         progress=False)
+    row = results.iloc[0]
+    assert row["verified"], row["verify_error"]
+    assert row["not_checked"] == "imgexp-no-such-distribution"
+    assert any(entry.startswith("six==") for entry in row["pip_freeze"].split())
+
+
 def test_alpine_is_not_run_with_its_reason(run: tuple[pd.DataFrame, Path], client: docker.DockerClient) -> None:
     results, _ = run
     row = results.loc["alpine"]
