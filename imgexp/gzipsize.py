@@ -13,15 +13,11 @@ not sampled is predicted from their ISA-L size ``x`` and length ``n`` by the reg
 fitted on the sampled ones (level 6 gains more over level 1 on the more compressible
 blocks). On the 1.3 GB baseline's two large layers, 40 placements of the sample gave a
 standard error of 0.5 % of the image's compressed size and at most 1.3 %.
-
-The compressor threads run at a lower CPU priority (Linux), so the engine producing the
-stream, and the reader following it, are never the ones that wait.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,10 +34,6 @@ WINDOW_BYTES = 32 << 10
 #: blocks per stream deflated at level 6 (a stream of at most this many is counted in full)
 SAMPLED_BLOCKS = 32
 FAST_LEVEL = 1
-#: blocks waiting for a compressor at most (memory: this many MiB), so the reader runs ahead
-QUEUED_BLOCKS = 48
-#: how much lower the compressor threads' priority is than the process's (nice increment)
-WORKER_NICENESS = 10
 
 
 class BlockSizes(NamedTuple):
@@ -70,15 +62,6 @@ def _block_sizes(block: bytearray, primer: memoryview | None, sampled: bool) -> 
     return BlockSizes(len(block), fast, slow)
 
 
-def _lower_priority() -> None:
-    """Make the calling thread yield the CPU to the engine and the stream reader (Linux only)."""
-    if sys.platform == "linux":
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
-        except OSError:
-            pass
-
-
 def predict_total(sizes: list[BlockSizes]) -> int:
     """Level-6 bytes of all blocks: measured where sampled, predicted from the ISA-L size elsewhere."""
     length = np.array([max(s.length, 1) for s in sizes], dtype=float)
@@ -94,12 +77,16 @@ def predict_total(sizes: list[BlockSizes]) -> int:
 
 
 class GzipSizer:
-    """A pool of compressor threads; ``stream(length)`` gives a counter for one stream."""
+    """A pool of compressor threads; ``stream(length)`` gives a counter for one stream.
+
+    At most ``2 * workers`` blocks are in flight, so memory stays near
+    ``2 * workers * BLOCK_BYTES`` whatever the stream's length.
+    """
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="imgexp-gzip", initializer=_lower_priority)
-        self._slots = threading.BoundedSemaphore(max(QUEUED_BLOCKS, 2 * self.workers))
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="imgexp-gzip")
+        self._slots = threading.BoundedSemaphore(2 * self.workers)
 
     def stream(self, length: int) -> GzipCounter:
         """A counter for a stream of ``length`` bytes (the length sets which blocks are sampled)."""

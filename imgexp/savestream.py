@@ -3,7 +3,8 @@
 The archive is never held in memory or written to disk: each layer's tar streams
 through a gzip counter (its pull size) and a tar reader (its file list) at once. The tar
 reader reads headers only and passes over file contents, which go to the counter as
-views into the stream's chunks, uncopied.
+views into the stream's chunks (copied once, into the counter's blocks).
+
 A layer that is already gzip (an OCI blob) counts its blob size, exactly; an
 uncompressed one (``layer.tar`` of the legacy format, which API 1.41 gives) is
 gzip-counted at the registry's default level, an estimate.

@@ -107,12 +107,17 @@ def test_package_table_splits_bytes_by_part(run: tuple[pd.DataFrame, Path]) -> N
     assert set(venv.loc[venv["strategy"] == "multi-stage-lean", "distribution"]) == {"six"}
 
 
-def test_lean_venv_keeps_a_seeded_tool_the_user_asked_for(tmp_path: Path) -> None:
+def _lean_image(tmp_path: Path, requirements_text: str) -> pd.Series:
+    """The result row of multi-stage-lean built for these requirements."""
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("wheel\n")
+    requirements.write_text(requirements_text)
     results = imgexp.run(requirements=requirements, strategy_names=["multi-stage-lean"], out=tmp_path / "out",
                          progress=False)
-    row = results.iloc[0]
+    return results.iloc[0]
+
+
+def test_lean_venv_keeps_a_seeded_tool_the_user_asked_for(tmp_path: Path) -> None:
+    row = _lean_image(tmp_path, "wheel\n")
     assert row["verified"], row["verify_error"]
     installed = {entry.split("==")[0] for entry in row["pip_freeze"].split()}
     assert "wheel" in installed and not {"pip", "setuptools"} & installed
@@ -120,11 +125,7 @@ def test_lean_venv_keeps_a_seeded_tool_the_user_asked_for(tmp_path: Path) -> Non
 
 def test_a_requirement_whose_marker_excludes_the_image_is_not_checked(tmp_path: Path) -> None:
     """pip skips a requirement whose environment marker is false; the import check judges the marker in the image."""
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text('six; python_version >= "3"\nimgexp-no-such-distribution; python_version < "3"\n')
-    results = imgexp.run(requirements=requirements, strategy_names=["multi-stage-lean"], out=tmp_path / "out",
-                         progress=False)
-    row = results.iloc[0]
+    row = _lean_image(tmp_path, 'six; python_version >= "3"\nimgexp-no-such-distribution; python_version < "3"\n')
     assert row["verified"], row["verify_error"]
     assert row["not_checked"] == "imgexp-no-such-distribution"
     assert any(entry.startswith("six==") for entry in row["pip_freeze"].split())
