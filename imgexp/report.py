@@ -278,7 +278,8 @@ def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress
     for name in [n for n in settings.strategy_names if n not in not_run]:
         parameters = {"strategy": name, **settings.parameters(out)}
         pages.append(_page(STRATEGY_NOTEBOOK, out, f"strategy-{name}", f"Strategy {name}", parameters, report))
-    compare = {"strategies": list(settings.strategy_names), "run_experiment": False, **settings.parameters(out)}
+    compare = {"strategies": list(settings.strategy_names), "run_experiment": False, "timings": settings.timings,
+               **settings.parameters(out)}
     pages.append(_page(COMPARE_NOTEBOOK, out, "compare", "Comparison of strategies", compare, report))
     index = out / "index.html"
     write_atomic(index, index_html(out, pages, results, failures, not_run))
