@@ -112,7 +112,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", help="image to measure (default: the baseline of --results)")
     parser.add_argument("--results", type=Path, default=Path("reports/writeup/results.json"))
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
+    parser.add_argument("--rounds", type=int, default=3, choices=range(1, 100), metavar="N",
+                        help="interleaved rounds, 1 to 99; medians are printed (default: %(default)s)")
     parser.add_argument("--scan", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scan:

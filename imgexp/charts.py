@@ -129,7 +129,7 @@ def build_time_bars(results: pd.DataFrame) -> Figure:
     ax.set_yticks(positions, list(rows["strategy"]))
     ax.invert_yaxis()
     longest = rows[["build_seconds", *(["cold_build_seconds"] if timed else [])]].max().max()
-    ax.set_xlim(0, max(float(longest), 1.0) * 1.5)
+    ax.set_xlim(0, max(float(longest), 1.0) * 1.5 if pd.notna(longest) else 1.0)
     ax.set_xlabel("seconds")
     ax.spines[["top", "right"]].set_visible(False)
     return fig

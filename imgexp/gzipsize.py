@@ -8,7 +8,7 @@ blocks matches one sequential stream: ``gzip -c`` of the same bytes agrees withi
 Level 6 deflates about 27 MB/s a core, too slow to run over a 1 GB layer while the engine
 streams it, so every block goes through ISA-L's level 1 (about 17 times faster) and only
 ``SAMPLED_BLOCKS`` blocks, spread evenly over the stream, also through zlib's level 6. A
-stream that short is counted at level 6 in full. Past that, the level-6 size of the blocks
+stream of at most ``SAMPLED_BLOCKS`` blocks is counted at level 6 in full. Past that, the level-6 size of the blocks
 not sampled is predicted from their ISA-L size ``x`` and length ``n`` by the regression ``a*x + b*x*x/n``
 fitted on the sampled ones (level 6 gains more over level 1 on the more compressible
 blocks). On the 1.3 GB baseline's two large layers, 40 placements of the sample gave a

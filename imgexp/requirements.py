@@ -17,8 +17,9 @@ class Requirements:
     names: tuple[str, ...]
     """Distribution names, in file order (options, comments and -r/-c lines skipped)."""
     sha256: str
-    markers: dict[str, str] = field(default_factory=dict)
-    """name -> environment marker, for the requirements that have one (``; python_version < "3.12"``)"""
+    markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """name -> the environment markers of its lines (``; python_version < "3.12"``), for the
+    names whose every line has one; a name with an unconditional line is always checked"""
 
 
 def read_requirements(path: str | Path) -> Requirements:
@@ -27,7 +28,7 @@ def read_requirements(path: str | Path) -> Requirements:
     if not path.is_file():
         raise RequirementsNotFound(str(path))
     names: list[str] = []
-    markers: dict[str, str] = {}
+    conditions: dict[str, list[str | None]] = {}
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-")):
@@ -36,7 +37,8 @@ def read_requirements(path: str | Path) -> Requirements:
             requirement = Requirement(line)
         except InvalidRequirement as exc:
             raise ImgexpError(f"{path}:{number}: {line!r} is not a valid requirement ({exc})") from exc
-        names.append(requirement.name)
-        if requirement.marker is not None:
-            markers[requirement.name] = str(requirement.marker)
+        if requirement.name not in conditions:
+            names.append(requirement.name)
+        conditions.setdefault(requirement.name, []).append(None if requirement.marker is None else str(requirement.marker))
+    markers = {name: tuple(m for m in lines if m) for name, lines in conditions.items() if all(lines)}
     return Requirements(path, tuple(names), hashlib.sha256(path.read_bytes()).hexdigest(), markers)

@@ -1,9 +1,10 @@
 """Reading `docker save` once, as a stream, for every per-layer figure.
 
 The archive is never held in memory or written to disk: each layer's tar streams
-through a gzip counter (its pull size) and a tar reader (its file list) at once. The tar
-reader reads headers only and passes over file contents, which go to the counter as
-views into the stream's chunks (copied once, into the counter's blocks).
+through a gzip counter (its pull size) and a tar reader (its file list) at once. For an
+uncompressed layer the tar reader reads the headers (and each dist-info RECORD) and
+passes over file contents, which go to the counter as views into the stream's chunks
+(copied once, into the counter's blocks).
 
 A layer that is already gzip (an OCI blob) counts its blob size, exactly; an
 uncompressed one (``layer.tar`` of the legacy format, which API 1.41 gives) is
@@ -211,6 +212,7 @@ def _scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> 
     counter = None if gzipped else sizer.stream(size)
     contents = StreamFile(cursor, size, sink=None if counter is None else counter.feed)
     if size:
+        # "r:" seeks over contents instead of reading them; a gzip blob can only be read through ("r|gz")
         with tarfile.open(fileobj=contents, mode="r|gz" if gzipped else "r:", bufsize=TAR_BUFFER_BYTES) as layer:
             for entry in layer:
                 _record_entry(layer, entry, scan)

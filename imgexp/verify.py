@@ -79,12 +79,12 @@ def verify_image(
     image_id: str,
     python: str,
     requirements: tuple[str, ...],
-    markers: Mapping[str, str] | None = None,
+    markers: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Verification:
     """Run the image without a network and import each requirement with ``python``.
 
-    A requirement whose environment marker (``markers``: name -> marker) is false for the
-    image's interpreter is not checked. A failed import, a missing interpreter or a crash
+    A requirement whose environment markers (``markers``: name -> the markers of its lines)
+    are all false for the image's interpreter is not checked. A failed import, a missing interpreter or a crash
     is a Verification with verified=False and the error, never an exception.
     """
     command = [python, "-c", _PROBE, json.dumps(list(requirements))]
@@ -110,7 +110,8 @@ def verify_image(
     if not reports:
         return Verification(False, f"{python} printed no import report: {(stderr or stdout).strip()[-ERROR_TAIL_CHARS:]}")
     report = json.loads(reports[-1])
-    skipped = tuple(n for n, m in (markers or {}).items() if not Marker(m).evaluate(report["environment"]))
+    environment = report["environment"]
+    skipped = tuple(n for n, ms in (markers or {}).items() if not any(Marker(m).evaluate(environment) for m in ms))
     checked = {name: r for name, r in report["imports"].items() if name not in skipped}
     errors = [f"{name}: {r['error']}" for name, r in checked.items() if r["error"]]
     return Verification(

@@ -19,6 +19,7 @@ import imgexp
 from imgexp import bases
 from imgexp.attribution import smallest_working, waterfall
 from imgexp.imagescan import load_layers, load_packages, scan_image
+from imgexp.requirements import read_requirements
 from imgexp.savestream import read_saved
 from imgexp.strategies import DEFAULT_DOCKERFILES
 
@@ -129,6 +130,14 @@ def test_a_requirement_whose_marker_excludes_the_image_is_not_checked(tmp_path: 
     assert row["verified"], row["verify_error"]
     assert row["not_checked"] == "imgexp-no-such-distribution"
     assert any(entry.startswith("six==") for entry in row["pip_freeze"].split())
+
+
+def test_a_name_with_an_unconditional_line_is_always_checked(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text('foo\nfoo; sys_platform == "win32"\nbar; python_version < "3"\nbar; python_version >= "3"\n')
+    parsed = read_requirements(requirements)
+    assert parsed.names == ("foo", "bar")
+    assert parsed.markers == {"bar": ('python_version < "3"', 'python_version >= "3"')}
 
 
 def test_alpine_is_not_run_with_its_reason(run: tuple[pd.DataFrame, Path], client: docker.DockerClient) -> None:
