@@ -109,7 +109,7 @@ def build_time_bars(results: pd.DataFrame) -> Figure:
     steps from the cache); the title says so.
     """
     rows = measured(results)
-    timed = rows["cold_build_seconds"].notna().any() if "cold_build_seconds" in rows else False
+    timed = bool(rows["cold_build_seconds"].notna().any())
     fig, ax = _figure(7, 1.2 + 0.9 * len(rows))
     positions = list(range(len(rows)))
     if timed:
@@ -413,7 +413,7 @@ def _seconds(value: Any) -> str:
 
 def _build_time(cold: Any, warm: Any, missing: str = "") -> str:
     """``cold 22.5 s / warm 0.05 s`` when the build was timed (imgexp run --timings), else ``missing``."""
-    if cold is None or pd.isna(cold):
+    if pd.isna(cold):
         return missing
     return f"cold {_seconds(cold)} / warm {_seconds(warm)}"
 

@@ -144,11 +144,6 @@ class StreamFile(io.RawIOBase):
             size = sys.maxsize if self._length is None else self._length - self.tell()
         return self._consume(size, keep=True)
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         target = offset + (self.tell() if whence == io.SEEK_CUR else 0)
         if whence == io.SEEK_END or target < self.tell():
