@@ -251,8 +251,10 @@ def measurements_table(results: pd.DataFrame) -> Styler:
             }
         )
     methods = sorted(set(measured(results)["compressed_method"]))
+    sources = sorted(set(measured(results)["layers_read_from"].dropna()))
     table = styled(pd.DataFrame(rows).fillna("").set_index("strategy"))
-    return table.set_caption("to pull: " + "; ".join(methods)) if methods else table
+    caption = "; ".join(methods) + (f"; layer tars read from {' and '.join(sources)}" if sources else "")
+    return table.set_caption(f"to pull: {caption}") if methods else table
 
 
 def result_card(result: pd.DataFrame) -> Styler:
@@ -265,7 +267,7 @@ def result_card(result: pd.DataFrame) -> Styler:
         "description": row["description"],
         "image": f"{row['image']} ({str(row['image_id'])[7:19]})",
         "size": row["size"],
-        "to pull": f"{row['compressed']} ({row['compressed_method']})",
+        "to pull": f"{row['compressed']} ({row['compressed_method']}; layer tars read from {row['layers_read_from']})",
         "unique to pull": f"{human_size(row['unique_compressed_bytes'])} (the layers its base does not share)",
         "wasted bytes": f"{human_size(row['wasted_bytes'])} (efficiency {row['efficiency']:.2%})",
         "site-packages": f"{human_size(row['site_packages_bytes'])}: {split}",

@@ -37,7 +37,7 @@ from .units import human_size
 from .verify import verify_image
 
 #: bump when what a row holds changes: rows of an older version are measured again
-MEASUREMENT_VERSION = 5
+MEASUREMENT_VERSION = 6
 DEFAULT_OUT = Path("reports") / "writeup"
 #: the Python that Debian ships, so that official and stand-in figures compare
 DEFAULT_PYTHON = "3.11"
@@ -69,8 +69,10 @@ COLUMNS: dict[str, str] = {
     "layers": "filesystem layers of the image, base included",
     "compressed_bytes": "pull size: each distinct layer gzip-compressed, summed (per layer: <out>/layers/<strategy>.csv)",
     "compressed": "compressed_bytes in docker's units",
-    "compressed_exact": "True when compressed_bytes is the size of gzip blobs; False when it is an estimate",
+    "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
     "compressed_method": "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes",
+    "layers_read_from": "where the layer tars were read: `docker save` (streamed), or the engine's overlay2 layer "
+                        "store (the same bytes from tar-split and the layer's files, without save's temporary copy)",
     "unique_compressed_bytes": "compressed bytes of the layers not shared with the base: what a pull of this image adds",
     "wasted_bytes": "file bytes in a layer that a later layer overwrote or deleted, each hidden copy counted once",
     "efficiency": "1 - wasted_bytes / bytes of regular files summed over all layers (imgexp.waste)",

@@ -1,4 +1,8 @@
-"""One pass over an image's `docker save` stream: pull size, layers, wasted bytes, packages.
+"""One pass over an image's layer tars: pull size, layers, wasted bytes, packages.
+
+The layer tars come from the engine's overlay2 store where this process can read it
+(imgexp.layerstore, the same bytes without the engine's temporary copy), else from one
+streamed `docker save` (imgexp.savestream).
 
 ``measure_image`` is what an experiment calls for each built image: it writes the
 per-layer and per-package tables beside the results (``<out>/layers/<strategy>.csv``,
@@ -15,8 +19,10 @@ import docker
 import pandas as pd
 
 from .bases import BaseImage
-from .gzipsize import GZIP_LEVEL, SAMPLED_BLOCKS
+from .gzipsize import GZIP_LEVEL, SAMPLED_UNITS, UNIT_BYTES
 from .layercache import LayerCache
+from .layerstore import SOURCE as STORE_SOURCE
+from .layerstore import open_store, read_stored
 from .packages import package_summary, package_table
 from .savestream import SavedImage, read_saved, save_chunks
 from .store import write_csv
@@ -29,10 +35,11 @@ LAYER_COLUMNS = [
 ]
 ESTIMATE_METHOD = (
     f"estimate: gzip level {GZIP_LEVEL} (the registry push default) of each uncompressed layer tar, "
-    f"in 1 MiB blocks; in a layer over {SAMPLED_BLOCKS} MiB, {SAMPLED_BLOCKS} blocks are deflated and the rest "
-    "predicted from an ISA-L pass (imgexp.gzipsize)"
+    f"in {UNIT_BYTES >> 10} KiB units; in a layer of over {SAMPLED_UNITS} units, {SAMPLED_UNITS} are deflated "
+    "and the rest predicted from an ISA-L pass (imgexp.gzipsize)"
 )
-EXACT_METHOD = "exact: size of each layer's gzip blob"
+EXACT_METHOD = "exact: size of each layer's compressed blob"
+SAVE_SOURCE = "docker save"
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,14 @@ class ImageScan:
 
 
 def scan_image(
-    client: docker.DockerClient, image_id: str, base: BaseImage, cache: LayerCache | None = None
+    client: docker.DockerClient, image_id: str, base: BaseImage, cache: LayerCache | None = None,
+    layer_store: bool = True,
 ) -> ImageScan:
-    """Stream `docker save` of the image once and measure everything from it."""
-    saved = read_saved(save_chunks(client, image_id), cache=cache)
+    """Read the image's layer tars once (from the layer store when ``layer_store`` and readable) and measure."""
+    store = open_store(client) if layer_store else None
+    saved = read_stored(store, client.api.inspect_image(image_id)["Id"], cache) if store else None
+    source = STORE_SOURCE if saved else SAVE_SOURCE
+    saved = saved or read_saved(save_chunks(client, image_id), cache=cache)
     base_layers = _base_layer_count(client, saved, base)
     final = replay([layer.entries for layer in saved.layers])
     layers = _layer_table(saved, base_layers, final.wasted_by_layer)
@@ -63,6 +74,7 @@ def scan_image(
         "compressed": human_size(compressed),
         "compressed_exact": exact,
         "compressed_method": EXACT_METHOD if exact else ESTIMATE_METHOD,
+        "layers_read_from": source,
         "unique_compressed_bytes": int(distinct.loc[distinct["origin"] == "added", "compressed_bytes"].sum()),
         "wasted_bytes": final.wasted_bytes,
         "efficiency": round(final.efficiency, 6),

@@ -1,11 +1,12 @@
-"""A cache of per-layer scans, keyed by the layer's content-derived name in the save stream.
+"""A cache of per-layer scans, keyed by a content-derived name of the layer.
 
 `docker save` names a layer that is not the image's top one by a digest of its chain ID
 (the digests of its content and of every layer under it) and, in the OCI layout, a blob
-by the digest of its bytes: the same name always means the same bytes. So a base layer
-scanned once (its gzip count is the slow part) is not scanned again for every image on
-that base. Top layers are named after the whole image config; they are cached as well
-and simply never asked for again by another image.
+by the digest of its bytes; the layer store's layers are named ``chain-<chain ID>``: the
+same name always means the same bytes. So a base layer scanned once (its gzip count is
+the slow part) is not scanned again for every image on that base. Top layers of a save
+stream are named after the whole image config; they are cached as well and simply never
+asked for again by another image.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from .savestream import LayerScan
 from .store import write_atomic
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

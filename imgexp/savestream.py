@@ -1,14 +1,15 @@
 """Reading `docker save` once, as a stream, for every per-layer figure.
 
 The archive is never held in memory or written to disk: each layer's tar streams
-through a gzip counter (its pull size) and a tar reader (its file list) at once. For an
-uncompressed layer the tar reader reads the headers (and each dist-info RECORD) and
-passes over file contents, which go to the counter as views into the stream's chunks
-(copied once, into the counter's blocks).
+through a gzip counter (its pull size) and a tar reader (its file list) at once. The
+outer archive (a few members) is read with :mod:`tarfile`; a layer (tens of thousands of
+members) with libarchive, whose C reader parses headers about five times faster. It reads
+the headers (and each dist-info RECORD) and seeks over file contents, which go to the
+counter as views into the stream's chunks (copied once, into the counter's blocks).
 
-A layer that is already gzip (an OCI blob) counts its blob size, exactly; an
-uncompressed one (``layer.tar`` of the legacy format, which API 1.41 gives) is
-gzip-counted at the registry's default level, an estimate.
+A layer that is already compressed (an OCI blob: gzip or zstd) counts its blob size,
+exactly; an uncompressed one (``layer.tar`` of the legacy format, which API 1.41 gives)
+is gzip-counted at the registry's default level, an estimate.
 """
 
 from __future__ import annotations
@@ -24,18 +25,31 @@ from typing import TYPE_CHECKING
 
 import docker
 
+try:
+    import libarchive
+except (OSError, AttributeError) as error:  # libarchive-c loads the C library when imported
+    raise ImportError(
+        f"imgexp reads layers with libarchive, and the C library could not be loaded ({error}): install it "
+        "(Debian/Ubuntu: apt-get install libarchive13; macOS: brew install libarchive; conda: conda install "
+        "libarchive) or set LIBARCHIVE to the path of libarchive.so"
+    ) from error
+
 from .gzipsize import GzipSizer
 
 if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
     from .layercache import LayerCache
 
 STREAM_CHUNK_BYTES = 1 << 20
-TAR_BUFFER_BYTES = 64 << 10
+#: libarchive's read buffer: headers and small files are copied into it, large contents are sought over
+LAYER_BUFFER_BYTES = 64 << 10
 #: small metadata members kept in memory (manifest.json, the image config)
 METADATA_MAX_BYTES = 16 << 20
 #: files whose contents are read from the layers: a distribution's list of files
 RECORD_SUFFIX = ".dist-info/RECORD"
-GZIP_MAGIC = b"\x1f\x8b"
+#: the first bytes of a gzip and of a zstd blob
+COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 
 #: kinds of layer entries
 FILE, DIR, LINK, WHITEOUT, OPAQUE = "file", "dir", "link", "whiteout", "opaque"
@@ -45,7 +59,7 @@ OPAQUE_MARKER = ".wh..wh..opq"
 
 @dataclass
 class LayerScan:
-    """One layer as it came out of the save stream."""
+    """One layer as read from the save stream or the layer store."""
 
     member: str
     tar_bytes: int = 0
@@ -106,9 +120,9 @@ class ChunkCursor:
 class StreamFile(io.RawIOBase):
     """A file over the next ``length`` bytes of a cursor (or all of them) that seeks forward only.
 
-    Enough for :mod:`tarfile`'s random-access mode (``r:``), which seeks over the members'
-    contents instead of reading them into Python: every byte passed over, read or skipped,
-    is handed to ``sink`` as well.
+    Enough for :mod:`tarfile`'s random-access mode (``r:``) and libarchive's stream reader,
+    which seek over the members' contents instead of reading them into Python: every byte
+    passed over, read or skipped, is handed to ``sink`` as well.
     """
 
     def __init__(self, cursor: ChunkCursor, length: int | None = None,
@@ -130,19 +144,28 @@ class StreamFile(io.RawIOBase):
     def _bounded(self, size: int) -> int:
         return size if self._length is None else max(0, min(size, self._length - self.tell()))
 
-    def _consume(self, size: int, keep: bool) -> bytes:
-        kept = []
+    def _pieces(self, size: int) -> Iterator[memoryview]:
+        """Consume up to ``size`` bytes of the window, each piece handed to the sink too."""
         for piece in self._cursor.pieces(self._bounded(size)):
             if self._sink is not None:
                 self._sink(piece)
-            if keep:
-                kept.append(bytes(piece))
-        return b"".join(kept)
+            yield piece
+
+    def _consume(self, size: int, keep: bool) -> bytes:
+        return b"".join(bytes(piece) for piece in self._pieces(size) if keep)
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             size = sys.maxsize if self._length is None else self._length - self.tell()
         return self._consume(size, keep=True)
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        target = memoryview(buffer).cast("B")
+        filled = 0
+        for piece in self._pieces(len(target)):
+            target[filled:filled + len(piece)] = piece
+            filled += len(piece)
+        return filled
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         target = offset + (self.tell() if whence == io.SEEK_CUR else 0)
@@ -155,6 +178,41 @@ class StreamFile(io.RawIOBase):
         """Pass over whatever is left (a layer's end-of-archive padding), so the sink sees it too."""
         if self._length is not None:
             self.seek(self._length)
+
+
+class _CalledFromC:
+    """A StreamFile as libarchive calls it, from C, where an exception would be printed and lost.
+
+    The first exception (KeyboardInterrupt included) is kept in ``failure`` and every call
+    after it does nothing, so libarchive ends early; the caller raises it once libarchive
+    returns, whether libarchive saw an error or took the early end for the archive's end.
+    """
+
+    def __init__(self, file: StreamFile) -> None:
+        self._file = file
+        self.failure: BaseException | None = None
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        if self.failure is None:
+            try:
+                return self._file.readinto(buffer)
+            except BaseException as error:  # noqa: BLE001 -- raised by the caller (see the class docstring)
+                self.failure = error
+        return 0
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self.failure is None:
+            try:
+                return self._file.seek(offset, whence)
+            except BaseException as error:  # noqa: BLE001 -- raised by the caller (see the class docstring)
+                self.failure = error
+        return self._file.tell()
 
 
 def save_chunks(client: docker.DockerClient, image_id: str) -> Iterator[bytes]:
@@ -188,7 +246,7 @@ def read_saved(chunks: Iterable[bytes], cache: LayerCache | None = None) -> Save
             if layer and cache and (cached := cache.get(member.name, member.size)) is not None:
                 scans[member.name] = cached
             elif layer:
-                scans[member.name] = _scan_layer(member.name, member.size, cursor, sizer)
+                scans[member.name] = scan_layer(member.name, member.size, cursor, sizer)
                 if cache:
                     cache.put(scans[member.name])
             elif member.size <= METADATA_MAX_BYTES:
@@ -200,18 +258,26 @@ def _is_layer(name: str) -> bool:
     return name.endswith("/layer.tar") or name.startswith("blobs/")
 
 
-def _scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
-    """List the entries of the layer at the cursor; gzip-count it unless it is a gzip blob already."""
+def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
+    """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already."""
     scan = LayerScan(member=name, tar_bytes=size)
-    gzipped = cursor.peek(len(GZIP_MAGIC)) == GZIP_MAGIC
-    counter = None if gzipped else sizer.stream(size)
+    compressed = cursor.peek(4).startswith(COMPRESSED_MAGIC)
+    counter = None if compressed else sizer.stream(size)
     contents = StreamFile(cursor, size, sink=None if counter is None else counter.feed)
     if size:
-        # "r:" seeks over contents instead of reading them; a gzip blob can only be read through ("r|gz")
-        with tarfile.open(fileobj=contents, mode="r|gz" if gzipped else "r:", bufsize=TAR_BUFFER_BYTES) as layer:
-            for entry in layer:
-                _record_entry(layer, entry, scan)
+        source = _CalledFromC(contents)
+        try:
+            with libarchive.stream_reader(source, format_name="tar", filter_name="all" if compressed else "none",
+                                          block_size=LAYER_BUFFER_BYTES) as layer:
+                for entry in layer:
+                    _record_entry(entry, scan)
+        except libarchive.ArchiveError as error:
+            raise source.failure or ValueError(f"layer {name}: {error}") from error
+        if source.failure is not None:
+            raise source.failure
     contents.drain()
+    if contents.tell() != size:
+        raise ValueError(f"layer {name} ended after {contents.tell()} of its {size} bytes")
     if counter is None:
         scan.compressed_bytes, scan.compressed_exact = size, True
     else:
@@ -219,21 +285,22 @@ def _scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> 
     return scan
 
 
-def _record_entry(layer: tarfile.TarFile, entry: tarfile.TarInfo, scan: LayerScan) -> None:
-    path = posixpath.normpath(entry.name.lstrip("/")).removeprefix("./")
+def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
+    name = entry.pathname
+    if isinstance(name, bytes):  # not valid in the locale's encoding: kept byte for byte, as tarfile does
+        name = name.decode("utf-8", "surrogateescape")
+    path = posixpath.normpath(name.lstrip("/")).removeprefix("./")
     directory, base = posixpath.split(path)
     if base == OPAQUE_MARKER:
         scan.entries.append((directory, OPAQUE, 0))
     elif base.startswith(WHITEOUT_PREFIX):
         scan.entries.append((posixpath.join(directory, base[len(WHITEOUT_PREFIX):]), WHITEOUT, 0))
-    elif entry.isdir():
+    elif entry.isdir:
         scan.entries.append((path, DIR, 0))
-    elif entry.isfile():
-        scan.entries.append((path, FILE, entry.size))
+    elif entry.isreg and not entry.islnk:
+        scan.entries.append((path, FILE, entry.size or 0))
         if path.endswith(RECORD_SUFFIX) and ("site-packages/" in path or "dist-packages/" in path):
-            handle = layer.extractfile(entry)
-            assert handle is not None
-            scan.records[path] = handle.read().decode(errors="replace")
+            scan.records[path] = b"".join(entry.get_blocks()).decode(errors="replace")
     else:
         scan.entries.append((path, LINK, 0))
 

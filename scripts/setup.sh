@@ -9,6 +9,8 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)        # offline stand-in bases
 command -v chromium >/dev/null || need+=(chromium)            # screenshots of the report in tests
 command -v openssl >/dev/null || need+=(openssl)
+"${PYTHON:-python3}" -c 'import ctypes.util, sys; sys.exit(not ctypes.util.find_library("archive"))' ||
+  need+=(libarchive13)                                        # the layer tar reader (libarchive-c)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]}"

@@ -169,3 +169,13 @@ def test_an_unknown_kind_of_base_is_one_clear_error() -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert done.stderr.strip() == "imgexp: error: Unknown kind of base 'tiny': --kinds takes full, slim, alpine"
+
+
+def test_a_missing_libarchive_names_the_library_and_how_to_install_it() -> None:
+    """LIBARCHIVE pointing nowhere is how libarchive-c fails on a machine without the C library."""
+    done = subprocess.run([sys.executable, "-c", "import imgexp"], capture_output=True, text=True, check=False,
+                          env={**os.environ, "LIBARCHIVE": "/nonexistent/libarchive.so"})
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: imgexp reads layers with libarchive")
+    assert "apt-get install libarchive13" in last and "LIBARCHIVE" in last

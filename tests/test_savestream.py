@@ -11,10 +11,12 @@ import io
 import json
 import random
 import tarfile
+from collections.abc import Iterator
 
+import libarchive
 import pytest
 
-from imgexp.gzipsize import BLOCK_BYTES, SAMPLED_BLOCKS, GzipSizer
+from imgexp.gzipsize import SAMPLED_UNITS, UNIT_BYTES, GzipSizer
 from imgexp.savestream import FILE, LINK, WHITEOUT, read_saved
 
 RECORD = "usr/lib/python3/site-packages/foo-1.0.dist-info/RECORD"
@@ -52,6 +54,7 @@ def test_headers_of_any_format_are_read_across_any_chunk_boundary(fmt: int, chun
             (_info(LONG_NAME), b"hello" * 77),
             (_info(RECORD), b"foo/__init__.py,,\n" * 50),
             (_info("l" * 200, type=tarfile.SYMTYPE, linkname="t" * 200), b""),
+            (_info("etc/hard", type=tarfile.LNKTYPE, linkname=LONG_NAME), b""),
             (_info("etc/.wh.gone"), b""),
         ],
         fmt,
@@ -59,18 +62,20 @@ def test_headers_of_any_format_are_read_across_any_chunk_boundary(fmt: int, chun
     archive = _saved(layer, fmt)
     saved = read_saved(archive[i:i + chunk] for i in range(0, len(archive), chunk))
     scan = saved.layers[0]
-    assert scan.entries == [(LONG_NAME, FILE, 385), (RECORD, FILE, 900), ("l" * 200, LINK, 0), ("etc/gone", WHITEOUT, 0)]
+    assert scan.entries == [
+        (LONG_NAME, FILE, 385), (RECORD, FILE, 900), ("l" * 200, LINK, 0), ("etc/hard", LINK, 0), ("etc/gone", WHITEOUT, 0),
+    ]
     assert scan.records == {RECORD: "foo/__init__.py,,\n" * 50}
     assert scan.tar_bytes == len(layer) and not scan.compressed_exact
     assert abs(scan.compressed_bytes - len(gzip.compress(layer, 6, mtime=0))) <= 8  # a short layer: deflated in full
 
 
 def test_a_long_stream_is_sampled_and_still_within_two_percent_of_gzip() -> None:
-    """Past SAMPLED_BLOCKS blocks, most blocks are predicted from ISA-L; the total stays within 2 %."""
+    """Past SAMPLED_UNITS units, most units are predicted from ISA-L; the total stays within 2 %."""
     rng = random.Random(4)
     words = [bytes(rng.choice(b"abcdefghij") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
     parts = []
-    while sum(map(len, parts)) < (SAMPLED_BLOCKS + 16) * BLOCK_BYTES:
+    while sum(map(len, parts)) < 4 * SAMPLED_UNITS * UNIT_BYTES:
         kind = rng.random()
         if kind < 0.3:
             parts.append(rng.randbytes(rng.randint(1, 400_000)))  # compressed or random data
@@ -85,3 +90,46 @@ def test_a_long_stream_is_sampled_and_still_within_two_percent_of_gzip() -> None
             counter.feed(data[start:start + 300_000])
         estimate = counter.total()
     assert abs(estimate / len(gzip.compress(data, 6, mtime=0)) - 1) < 0.02
+
+
+def _compressed_layer(compression: str) -> bytes:
+    blob = bytearray()
+
+    def write(data: bytes) -> int:
+        blob.extend(data)
+        return len(data)
+
+    with libarchive.custom_writer(write, "pax", filter_name=compression) as archive:
+        archive.add_file_from_memory("app/hello.txt", 5000, b"hello" * 1000)
+    return bytes(blob)
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_a_compressed_layer_counts_its_blob_size_exactly(compression: str) -> None:
+    """`docker save` on this engine never gives compressed layers, so an OCI-style archive is made here."""
+    blob = _compressed_layer(compression)
+    config = b'{"rootfs": {"diff_ids": ["sha256:x"]}, "history": [{"created_by": "COPY hello"}]}'
+    manifest = b'[{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l"]}]'
+    archive = _tar([(_info("blobs/sha256/c"), config), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
+                   tarfile.PAX_FORMAT)
+    saved = read_saved([archive])
+    assert saved.layers[0].compressed_exact and saved.layers[0].compressed_bytes == len(blob)
+    assert saved.layers[0].entries == [("app/hello.txt", FILE, 5000)]
+
+
+@pytest.mark.parametrize("where", ["inside a file", "at the header after a skip"])
+def test_a_stream_that_breaks_inside_a_layer_raises_its_own_error(where: str) -> None:
+    """A connection lost mid-layer: libarchive reads from C, where the error would be lost, so it is raised after.
+
+    At a header boundary libarchive would take the early end for the end of the archive.
+    """
+    layer = _tar([(_info("a.txt"), bytes(200_000)), (_info("b.txt"), b"b")], tarfile.PAX_FORMAT)
+    archive = _saved(layer, tarfile.PAX_FORMAT)
+    cut = 20_000 if where == "inside a file" else archive.index(b"b.txt\0")
+
+    def broken() -> Iterator[bytes]:
+        yield archive[:cut]
+        raise ConnectionResetError("the engine went away")
+
+    with pytest.raises(ConnectionResetError, match="the engine went away"):
+        read_saved(broken())
