@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import docker
 
 from .gzipsize import GzipSizer
-from .savestream import ChunkCursor, SavedImage, scan_layer
+from .savestream import ChunkCursor, SavedImage, cached_scan
 
 if TYPE_CHECKING:
     from .layercache import LayerCache
@@ -50,6 +50,9 @@ class LayerStore:
     @property
     def layerdb(self) -> Path:
         return self.root / "image" / "overlay2" / "layerdb" / "sha256"
+
+    def layer_folder(self, chain_id: str) -> Path:
+        return self.layerdb / chain_id.removeprefix("sha256:")
 
     def config_path(self, image_id: str) -> Path:
         return self.root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / image_id.removeprefix("sha256:")
@@ -80,9 +83,11 @@ def layer_pieces(store: LayerStore, chain_id: str) -> list[Piece] | None:
     out of it, to the host's files), and the file itself is opened without following a
     symlink (``layer_chunks``).
     """
-    folder = store.layerdb / chain_id.removeprefix("sha256:")
+    folder = store.layer_folder(chain_id)
     try:
         diff = os.path.realpath(store.root / "overlay2" / (folder / "cache-id").read_text().strip() / "diff")
+        if not os.path.isdir(diff):
+            return None
         inside: dict[str, bool] = {}
         pieces: list[Piece] = []
         with gzip.open(folder / "tar-split.json.gz", "rt") as records:
@@ -101,7 +106,7 @@ def layer_pieces(store: LayerStore, chain_id: str) -> list[Piece] | None:
                     pieces.append((path, entry["size"]))
     except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError):  # missing, truncated or malformed
         return None
-    return pieces if os.path.isdir(diff) else None
+    return pieces
 
 
 def tar_bytes(pieces: list[Piece]) -> int:
@@ -137,7 +142,7 @@ def read_stored(store: LayerStore, image_id: str, cache: LayerCache | None = Non
     except (OSError, ValueError):
         return None
     chains = chain_ids(config.get("rootfs", {}).get("diff_ids", []))
-    if not all((store.layerdb / chain.removeprefix("sha256:") / "tar-split.json.gz").is_file() for chain in chains):
+    if not all((store.layer_folder(chain) / "tar-split.json.gz").is_file() for chain in chains):
         return None
     scans = []
     with GzipSizer() as sizer:
@@ -145,14 +150,9 @@ def read_stored(store: LayerStore, image_id: str, cache: LayerCache | None = Non
             pieces = layer_pieces(store, chain)
             if pieces is None:
                 return None
-            name, size = f"chain-{chain}", tar_bytes(pieces)
-            scan = cache.get(name, size) if cache else None
-            if scan is None:
-                try:
-                    scan = scan_layer(name, size, ChunkCursor(layer_chunks(pieces)), sizer)
-                except (OSError, ValueError):  # a file this process may not read (rootless engines): save has it
-                    return None
-                if cache:
-                    cache.put(scan)
-            scans.append(scan)
+            try:
+                scans.append(cached_scan(f"chain-{chain}", tar_bytes(pieces), ChunkCursor(layer_chunks(pieces)),
+                                         sizer, cache))
+            except (OSError, ValueError):  # a file this process may not read (rootless engines): save has it
+                return None
     return SavedImage(layers=scans, config=config)

@@ -243,12 +243,8 @@ def read_saved(chunks: Iterable[bytes], cache: LayerCache | None = None) -> Save
             if not member.isfile():
                 continue
             layer = _is_layer(member.name) and cursor.peek(1) not in (b"{", b"")
-            if layer and cache and (cached := cache.get(member.name, member.size)) is not None:
-                scans[member.name] = cached
-            elif layer:
-                scans[member.name] = scan_layer(member.name, member.size, cursor, sizer)
-                if cache:
-                    cache.put(scans[member.name])
+            if layer:
+                scans[member.name] = cached_scan(member.name, member.size, cursor, sizer, cache)
             elif member.size <= METADATA_MAX_BYTES:
                 metadata[member.name] = StreamFile(cursor, member.size).read()
     return _assemble(scans, aliases, metadata)
@@ -256,6 +252,16 @@ def read_saved(chunks: Iterable[bytes], cache: LayerCache | None = None) -> Save
 
 def _is_layer(name: str) -> bool:
     return name.endswith("/layer.tar") or name.startswith("blobs/")
+
+
+def cached_scan(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer, cache: LayerCache | None) -> LayerScan:
+    """The layer's scan from ``cache`` (its bytes left unread), else scanned at the cursor and stored there."""
+    scan = cache.get(name, size) if cache else None
+    if scan is None:
+        scan = scan_layer(name, size, cursor, sizer)
+        if cache:
+            cache.put(scan)
+    return scan
 
 
 def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:

@@ -22,7 +22,7 @@ CHAIN = "sha256:" + "c" * 64
 def _store(root: Path, records: list[dict]) -> tuple[LayerStore, Path]:
     """A store with one layer (CHAIN) of the given tar-split records; its diff folder."""
     store = LayerStore(root)
-    folder = store.layerdb / CHAIN.removeprefix("sha256:")
+    folder = store.layer_folder(CHAIN)
     folder.mkdir(parents=True)
     (folder / "cache-id").write_text("cache")
     with gzip.open(folder / "tar-split.json.gz", "wt") as out:
@@ -72,7 +72,7 @@ def test_a_file_that_is_a_symlink_is_not_followed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("damage", ["missing", "truncated", "not json"])
 def test_a_damaged_record_means_no_layer_from_the_store(tmp_path: Path, damage: str) -> None:
     store, _ = _store(tmp_path, [_segment(b"H" * 5000)])
-    record = store.layerdb / CHAIN.removeprefix("sha256:") / "tar-split.json.gz"
+    record = store.layer_folder(CHAIN) / "tar-split.json.gz"
     if damage == "missing":
         record.unlink()
     elif damage == "truncated":
