@@ -23,7 +23,8 @@ from .errors import (
     StandinBootstrapFailed,
     StrategyNotFound,
 )
-from .experiment import COLUMNS, load_results, run
+from .experiment import run
+from .results import COLUMNS, load_results
 
 __all__ = [
     "COLUMNS",

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import bases, strategies
-from .engine import connect
+from . import strategies
+from .engine import bases
+from .engine.client import connect
 from .errors import ImgexpError
-from .experiment import DEFAULT_OUT, DEFAULT_PYTHON, DEFAULT_VENV_NAME, run
+from .experiment import DEFAULT_PYTHON, DEFAULT_VENV_NAME, run
+from .paths import DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS
+from .results import DEFAULT_OUT
 from .units import human_size
 
 
@@ -80,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `run` and commands built on it."""
     parser.add_argument(
-        "--requirements", type=Path, default=strategies.DEFAULT_REQUIREMENTS, help="pip requirements file"
+        "--requirements", type=Path, default=DEFAULT_REQUIREMENTS, help="pip requirements file"
     )
     parser.add_argument(
         "--strategies",
@@ -100,7 +103,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="CA bundle for pip inside builds, never kept in an image (default: $IMGEXP_CA_BUNDLE, "
         "$PIP_CERT, $REQUESTS_CA_BUNDLE, $SSL_CERT_FILE, else pip's configured cert; '' for none)",
     )
-    parser.add_argument("--dockerfiles", type=Path, default=strategies.DEFAULT_DOCKERFILES, help="strategy folder")
+    parser.add_argument("--dockerfiles", type=Path, default=DEFAULT_DOCKERFILES, help="strategy folder")
     parser.add_argument("--venv-name", default=DEFAULT_VENV_NAME, help="venv under /opt (default: %(default)s)")
     parser.add_argument("--rebuild", action="store_true", help="build without the cache, measure again")
     parser.add_argument(
@@ -134,10 +137,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from . import report  # papermill and nbconvert load only for this command
+    from .report import publish  # papermill and nbconvert load only for this command
 
-    published = report.publish(
-        report.Settings.from_run_options(args), args.out, rebuild=args.rebuild, progress=args.progress
+    published = publish.publish(
+        publish.Settings.from_run_options(args), args.out, rebuild=args.rebuild, progress=args.progress
     )
     for page in published.pages:
         print(f"{'ok' if page.ok else 'FAILED':<7} {page.html}" + (f"  {page.error}" if page.error else ""))

@@ -20,25 +20,25 @@ import docker
 import pandas as pd
 from docker.errors import ImageNotFound
 
-from . import __version__, bases, strategies
-from .build import build_image
-from .ca import find_ca_bundle
-from .ca import serve as serve_ca
-from .context import make_context
-from .engine import connect, describe_engine
+from . import __version__, strategies
+from .engine import bases
+from .engine.build import build_image
+from .engine.ca import find_ca_bundle
+from .engine.ca import serve as serve_ca
+from .engine.client import connect, describe_engine
+from .engine.context import make_context
+from .engine.standins import PACKAGES as STANDIN_KINDS
+from .engine.verify import verify_image
 from .errors import BaseUnavailable
-from .imagescan import measure_image
-from .measure import image_size
+from .measure.scan import image_size, scan_and_record
+from .paths import DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS, INSTALL_SCRIPT
 from .progress import Progress
 from .requirements import Requirements, read_requirements
-from .standins import PACKAGES as STANDIN_KINDS
-from .store import read_json, write_csv, write_json
+from .results import DEFAULT_OUT, read_json, results_frame, write_json, write_results
 from .units import human_size
-from .verify import verify_image
 
 #: bump when what a row holds changes: rows of an older version are measured again
 MEASUREMENT_VERSION = 6
-DEFAULT_OUT = Path("reports") / "writeup"
 #: the Python that Debian ships, so that official and stand-in figures compare
 DEFAULT_PYTHON = "3.11"
 DEFAULT_VENV_NAME = "python-poc"
@@ -48,64 +48,14 @@ HOW_MEASURED = (
     "with no network"
 )
 
-#: the columns of results.csv, in order, and what each holds
-COLUMNS: dict[str, str] = {
-    "strategy": "the strategy: dockerfiles/Dockerfile.<strategy>",
-    "description": "the Dockerfile's imgexp.description header",
-    "status": "ok, or not-run (then reason says why)",
-    "reason": "why a strategy was not run",
-    "image": "tag of the built image",
-    "image_id": "id of the built image",
-    "size_bytes": "image size as `docker images` shows it (docker image inspect .Size)",
-    "size": "size_bytes in docker's units",
-    "vs_baseline_pct": "change of size_bytes against the baseline strategy (base), in %",
-    "base_kind": "kind of base the final stage starts from: full, slim, alpine or scratch",
-    "base_image": "the base image's reference",
-    "base_id": "the base image's id",
-    "base_digest": "the base's repository digest, or its id for a stand-in",
-    "base_standin": "True when a base of any stage is an offline stand-in, not the official image",
-    "base_bytes": "size of the base image",
-    "added_bytes": "size_bytes minus base_bytes",
-    "layers": "filesystem layers of the image, base included",
-    "compressed_bytes": "pull size: each distinct layer gzip-compressed, summed (per layer: <out>/layers/<strategy>.csv)",
-    "compressed": "compressed_bytes in docker's units",
-    "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
-    "compressed_method": "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes",
-    "layers_read_from": "where the layer tars were read: `docker save` (streamed), or the engine's overlay2 layer "
-                        "store (the same bytes from tar-split and the layer's files, without save's temporary copy)",
-    "unique_compressed_bytes": "compressed bytes of the layers not shared with the base: what a pull of this image adds",
-    "wasted_bytes": "file bytes in a layer that a later layer overwrote or deleted, each hidden copy counted once",
-    "efficiency": "1 - wasted_bytes / bytes of regular files summed over all layers (imgexp.waste)",
-    "site_packages_bytes": "bytes of every file under site-packages/dist-packages (per package: <out>/packages/<strategy>.csv)",
-    "pycache_bytes": "of site_packages_bytes: __pycache__ directories and .pyc files",
-    "tests_bytes": "of site_packages_bytes: files under tests/ or test/ directories",
-    "extensions_bytes": "of site_packages_bytes: compiled extensions and vendored shared libraries (.so)",
-    "build_seconds": "wall time of the build that made the image (cached steps make it short)",
-    "cold_build_seconds": "with --timings: the build without any cache",
-    "warm_build_seconds": "with --timings: a rebuild with every step cached (the second after the cold one)",
-    "build_steps": "Dockerfile steps run",
-    "cached_steps": "steps the engine took from its build cache",
-    "reused": "True when this run reused the row of an earlier run",
-    "verified": "True when every requirement imported inside the image",
-    "verify_error": "the first failing import of each failing requirement",
-    "not_checked": "requirements whose environment marker is false in the image (pip skips them), space-separated",
-    "python_version": "the Python version inside the image",
-    "packages": "number of distributions installed (see pip_freeze)",
-    "pip_freeze": "name==version of every distribution inside the image, space-separated",
-    "measured_at": "when the row was measured (UTC, ISO 8601)",
-    "engine_version": "the Docker engine the row was measured on (a reused row keeps its own)",
-    "key": "digest of everything that decides the image; a rerun with the same key is reused",
-}
-
-
 def run(
-    requirements: str | Path = strategies.DEFAULT_REQUIREMENTS,
+    requirements: str | Path = DEFAULT_REQUIREMENTS,
     strategy_names: list[str] | None = None,
     python: str = DEFAULT_PYTHON,
     out: str | Path = DEFAULT_OUT,
     base_source: bases.BaseSource = "auto",
     ca_bundle: str | Path | None = None,
-    dockerfiles: str | Path = strategies.DEFAULT_DOCKERFILES,
+    dockerfiles: str | Path = DEFAULT_DOCKERFILES,
     venv_name: str = DEFAULT_VENV_NAME,
     rebuild: bool = False,
     timings: bool = False,
@@ -115,7 +65,7 @@ def run(
     """Build, verify and measure each strategy; return the results, one row per strategy.
 
     ``ca_bundle`` is handed to pip inside builds and never lands in an image; None finds
-    the host's (imgexp.ca.find_ca_bundle), and "" turns it off. ``rebuild`` builds without the
+    the host's (imgexp.engine.ca.find_ca_bundle), and "" turns it off. ``rebuild`` builds without the
     cache; ``timings`` does too, then rebuilds with it, to record cold and warm build
     times (slow: every strategy is built from scratch). ``progress`` None means on
     when stderr is a terminal and $CI is unset. The frame's ``attrs["provenance"]`` holds
@@ -126,9 +76,9 @@ def run(
     bundle = find_ca_bundle(ca_bundle)
     out = Path(out)
     client = client or connect()
-    report = Progress(progress)
+    console = Progress(progress)
     started = _now()
-    resolved, missing = _resolve_bases(client, chosen, python, base_source, report)
+    resolved, missing = _resolve_bases(client, chosen, python, base_source, console)
     provenance = {
         "imgexp_version": __version__,
         "started_at": started,
@@ -143,9 +93,9 @@ def run(
         "ca_bundle": str(bundle) if bundle else None,
     }
     rows: list[dict[str, Any]] = []
-    with serve_ca(bundle) as ca_url, report.bar(len(chosen)) as bar:
+    with serve_ca(bundle) as ca_url, console.bar(len(chosen)) as bar:
         plan = _Plan(
-            client, reqs, resolved, venv_name, ca_url, out, rebuild, timings, report,
+            client, reqs, resolved, venv_name, ca_url, out, rebuild, timings, console,
             provenance["engine"]["engine_version"],
         )
         for strategy in chosen:
@@ -156,7 +106,7 @@ def run(
             else:
                 rows.append(_run_one(plan, strategy))
             provenance["finished_at"] = _now()
-            _write_results(out, rows, provenance)
+            write_results(out, rows, provenance)
             bar.update()
     return results_frame(rows, provenance)
 
@@ -166,37 +116,19 @@ def _resolve_bases(
     chosen: list[strategies.Strategy],
     python: str,
     base_source: bases.BaseSource,
-    report: Progress,
+    console: Progress,
 ) -> tuple[dict[str, bases.BaseImage], dict[str, BaseUnavailable]]:
     """Every base the strategies need; kinds with no stand-in that cannot be had are returned as missing."""
     resolved: dict[str, bases.BaseImage] = {}
     missing: dict[str, BaseUnavailable] = {}
     for kind in sorted({kind for s in chosen for kind in s.base_kinds}):
         try:
-            resolved[kind] = bases.resolve(client, kind, python, base_source, log=report.log)
+            resolved[kind] = bases.resolve(client, kind, python, base_source, log=console.log)
         except BaseUnavailable as exc:
             if kind in STANDIN_KINDS:  # full and slim can always be had: not having them is an error
                 raise
             missing[kind] = exc
     return resolved, missing
-
-
-def load_results(out: str | Path = DEFAULT_OUT) -> pd.DataFrame:
-    """The results of an earlier run, with its provenance in ``attrs["provenance"]``."""
-    data = read_json(Path(out) / "results.json")
-    return results_frame(data["rows"], data["provenance"])
-
-
-def results_frame(rows: list[dict[str, Any]], provenance: dict[str, Any]) -> pd.DataFrame:
-    """The tidy table: one row per strategy, the COLUMNS in order."""
-    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS))
-    for listed in ("pip_freeze", "not_checked"):
-        frame[listed] = frame[listed].map(lambda f: " ".join(f) if isinstance(f, list) else f)
-    baseline = frame.loc[(frame["strategy"] == "base") & (frame["status"] == "ok"), "size_bytes"]
-    if not baseline.empty:
-        frame["vs_baseline_pct"] = (frame["size_bytes"] / baseline.iloc[0] - 1.0) * 100.0
-    frame.attrs["provenance"] = provenance
-    return frame
 
 
 @dataclass(frozen=True)
@@ -211,13 +143,13 @@ class _Plan:
     out: Path
     rebuild: bool
     timings: bool
-    report: Progress
+    console: Progress
     engine_version: str
 
 
 def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
-    client, reqs, resolved, venv_name, report = plan.client, plan.reqs, plan.resolved, plan.venv_name, plan.report
-    context = make_context(strategy.dockerfile, reqs.path, strategies.INSTALL_SCRIPT)
+    client, reqs, resolved, venv_name, console = plan.client, plan.reqs, plan.resolved, plan.venv_name, plan.console
+    context = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT)
     buildargs = {"VENV_NAME": venv_name}
     buildargs.update({bases.build_arg(k): resolved[k].image for k in strategy.base_kinds if k != "scratch"})
     key = _key(context.sha256, buildargs, {k: resolved[k].image_id for k in strategy.base_kinds}, reqs.names)
@@ -226,19 +158,19 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
     if plan.timings and earlier is not None and earlier.get("warm_build_seconds") is None:
         earlier = None
     if earlier is not None and not plan.rebuild:
-        report.log(f"[{strategy.name}] unchanged since {earlier['measured_at']}: reusing {earlier['image']}")
+        console.log(f"[{strategy.name}] unchanged since {earlier['measured_at']}: reusing {earlier['image']}")
         return {**earlier, "reused": True}
     if plan.ca_url:
         buildargs["IMGEXP_CA_URL"] = plan.ca_url
     tag = f"imgexp/{strategy.name.lower()}:{key[:12]}"
     labels = {"imgexp.role": "build", "imgexp.strategy": strategy.name, "imgexp.key": key}
     nocache = plan.rebuild or plan.timings
-    outcome = build_image(client, strategy.name, context.tar, tag, buildargs, labels, nocache, report.log)
+    outcome = build_image(client, strategy.name, context.tar, tag, buildargs, labels, nocache, console.log)
     warm_seconds = _warm_build_seconds(plan, strategy, context.tar, tag, buildargs, labels, outcome.image_id)
     base = resolved[strategy.base_kind]
     size = image_size(client, outcome.image_id, base)
     interpreter = strategy.python.replace("$VENV_NAME", venv_name).replace("${VENV_NAME}", venv_name)
-    report.log(f"[{strategy.name}] verifying: importing {len(reqs.names)} requirements with {interpreter}")
+    console.log(f"[{strategy.name}] verifying: importing {len(reqs.names)} requirements with {interpreter}")
     check = verify_image(client, outcome.image_id, interpreter, reqs.names, reqs.markers)
     row = {
         "strategy": strategy.name,
@@ -257,7 +189,7 @@ def _run_one(plan: _Plan, strategy: strategies.Strategy) -> dict[str, Any]:
         "base_bytes": size.base_bytes,
         "added_bytes": size.added_bytes,
         "layers": size.layers,
-        **measure_image(client, outcome.image_id, base, plan.out, strategy.name),
+        **scan_and_record(client, outcome.image_id, base, plan.out, strategy.name),
         "build_seconds": round(outcome.seconds, 2),
         "cold_build_seconds": round(outcome.seconds, 2) if plan.timings else None,
         "warm_build_seconds": warm_seconds,
@@ -296,7 +228,7 @@ def _warm_build_seconds(
     """
     if not plan.timings:
         return None
-    plan.report.log(f"[{strategy.name}] rebuilding twice with the cache for the warm build time")
+    plan.console.log(f"[{strategy.name}] rebuilding twice with the cache for the warm build time")
     for _ in range(2):
         warm = build_image(plan.client, strategy.name, context, tag, buildargs, labels)
     plan.client.images.get(image_id).tag(tag)
@@ -337,12 +269,6 @@ def _not_run(strategy: strategies.Strategy, reason: str) -> dict[str, Any]:
         "verified": False,
         "measured_at": _now(),
     }
-
-
-def _write_results(out: Path, rows: list[dict[str, Any]], provenance: dict[str, Any]) -> None:
-    frame = results_frame(rows, provenance)
-    write_csv(out / "results.csv", frame)
-    write_json(out / "results.json", {"provenance": provenance, "columns": COLUMNS, "rows": rows})
 
 
 def _command() -> str:

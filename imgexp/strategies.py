@@ -12,13 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bases import KINDS
+from .engine.bases import KINDS
 from .errors import DockerfilesNotFound, InvalidStrategy, StrategyNotFound
-
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DOCKERFILES = PACKAGE_ROOT / "dockerfiles"
-DEFAULT_REQUIREMENTS = PACKAGE_ROOT / "requirements" / "requirements.txt"
-INSTALL_SCRIPT = PACKAGE_ROOT / "requirements" / "install_requirements.sh"
+from .paths import DEFAULT_DOCKERFILES
 
 #: build arg naming a base image -> the kind of base it is
 BASE_ARGS = {arg: kind for kind, (arg, _) in KINDS.items()}

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real engine, and one real run of the write-up's strategies.
+"""Fixtures of the integration tests: a real engine, and one real run of the write-up's strategies.
 
 The tests build real images on the engine that DOCKER_HOST (or the default socket)
 names; `bash scripts/setup.sh` starts one. A small requirement keeps them quick.
@@ -15,13 +15,16 @@ import pandas as pd
 import pytest
 
 import imgexp
-from imgexp.engine import connect
+from imgexp.engine.client import connect
 
-REPO = Path(__file__).resolve().parent.parent
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-#: small, pure Python, and its import name (dateutil) is not its distribution name
-SMALL_REQUIREMENT = "python-dateutil"
-WRITEUP_STRATEGIES = ("base", "slim", "multi-stage")
+from ..helpers import HOST_CA_BUNDLE, SMALL_REQUIREMENT, WRITEUP_STRATEGIES
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder needs a Docker engine: mark it ``engine``."""
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.engine)
 
 
 @pytest.fixture(scope="session")

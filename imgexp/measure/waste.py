@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .savestream import DIR, FILE, LINK, OPAQUE, WHITEOUT
+from .layertar import DIR, FILE, LINK, OPAQUE, WHITEOUT
 
 Entry = tuple[str, str, int]
 

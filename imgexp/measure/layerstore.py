@@ -22,15 +22,12 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import docker
 
 from .gzipsize import GzipSizer
-from .savestream import ChunkCursor, SavedImage, cached_scan
-
-if TYPE_CHECKING:
-    from .layercache import LayerCache
+from .layercache import LayerCache, cached_scan
+from .layertar import ChunkCursor, SavedImage
 
 SOURCE = "overlay2 layer store"
 READ_BYTES = 1 << 20

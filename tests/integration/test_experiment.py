@@ -15,7 +15,7 @@ import pandas as pd
 import imgexp
 from imgexp.units import human_size
 
-from .conftest import REPO, WRITEUP_STRATEGIES
+from ..helpers import REPO, WRITEUP_STRATEGIES
 
 
 def test_writeup_strategies_build_verify_and_rank(writeup_run: tuple[Path, pd.DataFrame]) -> None:

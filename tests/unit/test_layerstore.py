@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from imgexp.layerstore import LayerStore, layer_chunks, layer_pieces
+from imgexp.measure.layerstore import LayerStore, layer_chunks, layer_pieces
 
 CHAIN = "sha256:" + "c" * 64
 

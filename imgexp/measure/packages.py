@@ -39,7 +39,7 @@ def part_of(relative: str) -> str:
     return "other"
 
 
-def package_table(files: Mapping[str, tuple[int, int]], records: Mapping[str, str]) -> pd.DataFrame:
+def package_frame(files: Mapping[str, tuple[int, int]], records: Mapping[str, str]) -> pd.DataFrame:
     """One row per distribution (and per site directory's unclaimed files), largest first.
 
     ``files`` maps each visible path to (layer, bytes); ``records`` maps RECORD paths to their text.

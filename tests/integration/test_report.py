@@ -17,11 +17,11 @@ import pytest
 
 from imgexp import load_results
 from imgexp.attribution import smallest_working, waterfall
-from imgexp.charts import METRICS
-from imgexp.imagescan import load_layers, load_packages
-from imgexp.packages import top_packages
-from imgexp.report import DEMO_REQUIREMENTS, strategy_folder
-from imgexp.strategies import DEFAULT_DOCKERFILES
+from imgexp.measure.packages import top_packages
+from imgexp.measure.scan import load_layers, load_packages
+from imgexp.paths import DEFAULT_DOCKERFILES
+from imgexp.report.labels import METRICS
+from imgexp.report.pages import DEMO_REQUIREMENTS, strategy_folder
 from imgexp.units import human_size
 
 IMGEXP = Path(sys.executable).parent / "imgexp"
@@ -153,7 +153,7 @@ def test_compare_page_shows_pull_sizes_waste_and_where_the_saving_comes_from(
         for step in waterfall(results, metric).iloc[1:].itertuples():
             assert f">{step.change}</td>" in page
             assert f"{'-' if step.delta_bytes < 0 else '+'}{human_size(abs(step.delta_bytes))}</td>" in page
-    waterfalls = _outputs_of(out / "notebooks" / "compare.ipynb", "charts.waterfall(")
+    waterfalls = _outputs_of(out / "notebooks" / "compare.ipynb", "figures.waterfall_chart(")
     assert len(waterfalls) == len(METRICS) and all("image/png" in o.get("data", {}) for o in waterfalls)
 
 
@@ -166,7 +166,7 @@ def test_pages_show_cold_and_warm_build_times(published: tuple[Path, subprocess.
         timed = f"cold {_seconds(row.cold_build_seconds)} / warm {_seconds(row.warm_build_seconds)}"
         assert f">{timed}</td>" in compare
         assert f">{timed}</td>" in _text(out / f"strategy-{row.strategy}.html")
-    charts = _outputs_of(out / "notebooks" / "compare.ipynb", "charts.build_time_bars(")
+    charts = _outputs_of(out / "notebooks" / "compare.ipynb", "figures.build_time_bars(")
     assert len(charts) == 1 and "image/png" in charts[0]["data"]
 
 

@@ -1,29 +1,22 @@
-"""Reading `docker save` once, as a stream, for every per-layer figure.
+"""Reading one layer tar as a stream: its entries, its dist-info RECORDs and its pull size.
 
-The archive is never held in memory or written to disk: each layer's tar streams
-through a gzip counter (its pull size) and a tar reader (its file list) at once. The
-outer archive (a few members) is read with :mod:`tarfile`; a layer (tens of thousands of
-members) with libarchive, whose C reader parses headers about five times faster. It reads
-the headers (and each dist-info RECORD) and seeks over file contents, which go to the
-counter as views into the stream's chunks (copied once, into the counter's blocks).
+A layer (tens of thousands of members) is read with libarchive, whose C reader parses
+headers about five times faster than :mod:`tarfile`. It reads the headers (and each
+dist-info RECORD) and seeks over file contents, which go to the gzip counter as views
+into the stream's chunks (copied once, into the counter's blocks).
 
 A layer that is already compressed (an OCI blob: gzip or zstd) counts its blob size,
-exactly; an uncompressed one (``layer.tar`` of the legacy format, which API 1.41 gives)
-is gzip-counted at the registry's default level, an estimate.
+exactly; an uncompressed one is gzip-counted at the registry's default level, an estimate.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import posixpath
 import sys
-import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-import docker
+from typing import TYPE_CHECKING, Any
 
 try:
     import libarchive
@@ -39,13 +32,8 @@ from .gzipsize import GzipSizer
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-    from .layercache import LayerCache
-
-STREAM_CHUNK_BYTES = 1 << 20
 #: libarchive's read buffer: headers and small files are copied into it, large contents are sought over
 LAYER_BUFFER_BYTES = 64 << 10
-#: small metadata members kept in memory (manifest.json, the image config)
-METADATA_MAX_BYTES = 16 << 20
 #: files whose contents are read from the layers: a distribution's list of files
 RECORD_SUFFIX = ".dist-info/RECORD"
 #: the first bytes of a gzip and of a zstd blob
@@ -76,7 +64,7 @@ class SavedImage:
     """An image's layers in order (bottom first) and its config."""
 
     layers: list[LayerScan]
-    config: dict
+    config: dict[str, Any]
 
 
 class ChunkCursor:
@@ -215,55 +203,6 @@ class _CalledFromC:
         return self._file.tell()
 
 
-def save_chunks(client: docker.DockerClient, image_id: str) -> Iterator[bytes]:
-    """The `docker save` archive of one image, chunk by chunk."""
-    return client.api.get_image(image_id, chunk_size=STREAM_CHUNK_BYTES)
-
-
-def open_stream(chunks: Iterable[bytes]) -> StreamFile:
-    """A forward-only file over a stream of chunks, for ``tarfile.open(fileobj=..., mode="r|")`` or ``"r:"``."""
-    return StreamFile(ChunkCursor(chunks))
-
-
-def read_saved(chunks: Iterable[bytes], cache: LayerCache | None = None) -> SavedImage:
-    """Walk a `docker save` archive (legacy or OCI layout) once and describe each layer.
-
-    A layer found in ``cache`` is passed over unread; each layer scanned is stored there.
-    """
-    cursor = ChunkCursor(chunks)
-    scans: dict[str, LayerScan] = {}
-    aliases: dict[str, str] = {}
-    metadata: dict[str, bytes] = {}
-    with GzipSizer() as sizer, tarfile.open(fileobj=StreamFile(cursor), mode="r:") as archive:
-        for member in archive:
-            if member.issym() or member.islnk():
-                aliases[member.name] = posixpath.normpath(posixpath.join(posixpath.dirname(member.name),
-                                                                         member.linkname))
-                continue
-            if not member.isfile():
-                continue
-            layer = _is_layer(member.name) and cursor.peek(1) not in (b"{", b"")
-            if layer:
-                scans[member.name] = cached_scan(member.name, member.size, cursor, sizer, cache)
-            elif member.size <= METADATA_MAX_BYTES:
-                metadata[member.name] = StreamFile(cursor, member.size).read()
-    return _assemble(scans, aliases, metadata)
-
-
-def _is_layer(name: str) -> bool:
-    return name.endswith("/layer.tar") or name.startswith("blobs/")
-
-
-def cached_scan(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer, cache: LayerCache | None) -> LayerScan:
-    """The layer's scan from ``cache`` (its bytes left unread), else scanned at the cursor and stored there."""
-    scan = cache.get(name, size) if cache else None
-    if scan is None:
-        scan = scan_layer(name, size, cursor, sizer)
-        if cache:
-            cache.put(scan)
-    return scan
-
-
 def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
     """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already."""
     scan = LayerScan(member=name, tar_bytes=size)
@@ -311,18 +250,3 @@ def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
         scan.entries.append((path, LINK, 0))
 
 
-def _assemble(scans: dict[str, LayerScan], aliases: dict[str, str], metadata: dict[str, bytes]) -> SavedImage:
-    if "manifest.json" not in metadata:
-        raise ValueError("the `docker save` stream held no manifest.json: is it an image archive?")
-    manifest = json.loads(metadata["manifest.json"])[0]
-    config = json.loads(metadata[manifest["Config"]]) if manifest["Config"] in metadata else {}
-    ordered: list[LayerScan] = []
-    for name in manifest["Layers"]:
-        seen: set[str] = set()
-        while name in aliases and name not in seen:
-            seen.add(name)
-            name = aliases[name]
-        if name not in scans:
-            raise ValueError(f"the `docker save` stream lists layer {name} in manifest.json but holds no such member")
-        ordered.append(scans[name])
-    return SavedImage(layers=ordered, config=config)

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 import libarchive
 import pytest
 
-from imgexp.gzipsize import SAMPLED_UNITS, UNIT_BYTES, GzipSizer
-from imgexp.savestream import FILE, LINK, WHITEOUT, read_saved
+from imgexp.measure.gzipsize import SAMPLED_UNITS, UNIT_BYTES, GzipSizer
+from imgexp.measure.layertar import FILE, LINK, WHITEOUT
+from imgexp.measure.savestream import read_saved
 
 RECORD = "usr/lib/python3/site-packages/foo-1.0.dist-info/RECORD"
 LONG_NAME = "usr/lib/python3/site-packages/" + "x" * 150 + "/a.txt"

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import CaBundleNotFound
+from ..errors import CaBundleNotFound
 
 #: tried first, so that the URL, which is part of the build cache key, stays the same across runs
 PREFERRED_PORTS = range(47823, 47833)

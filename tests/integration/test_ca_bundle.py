@@ -10,10 +10,10 @@ from pathlib import Path
 import docker
 import pandas as pd
 
-from imgexp.context import make_context
-from imgexp.savestream import open_stream, save_chunks
+from imgexp.engine.context import make_context
+from imgexp.measure.savestream import open_stream, save_chunks
 
-from .conftest import REPO
+from ..helpers import REPO
 
 
 def _marker_lines(certificate: bytes) -> list[bytes]:

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 import imgexp
-from imgexp import strategies
-from imgexp.engine import connect
+from imgexp.engine.client import connect
+from imgexp.paths import DEFAULT_DOCKERFILES
 
-from .conftest import REPO
+from ..helpers import REPO
 
 SLIM = (REPO / "dockerfiles" / "Dockerfile.slim").read_text()
 
@@ -33,7 +33,7 @@ def test_missing_dockerfile_names_the_file_and_the_choices(tmp_path: Path, small
     with pytest.raises(imgexp.StrategyNotFound) as caught:
         imgexp.run(requirements=small_requirements, strategy_names=["nope"], out=tmp_path, progress=False)
     message = str(caught.value)
-    assert str(strategies.DEFAULT_DOCKERFILES / "Dockerfile.nope") in message
+    assert str(DEFAULT_DOCKERFILES / "Dockerfile.nope") in message
     assert "base, slim, multi-stage" in message
 
 

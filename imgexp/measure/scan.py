@@ -1,10 +1,10 @@
-"""One pass over an image's layer tars: pull size, layers, wasted bytes, packages.
+"""An image's size as the engine reports it, and one pass over its layer tars: pull size, layers, waste, packages.
 
 The layer tars come from the engine's overlay2 store where this process can read it
-(imgexp.layerstore, the same bytes without the engine's temporary copy), else from one
-streamed `docker save` (imgexp.savestream).
+(imgexp.measure.layerstore, the same bytes without the engine's temporary copy), else from one
+streamed `docker save` (imgexp.measure.savestream).
 
-``measure_image`` is what an experiment calls for each built image: it writes the
+``scan_and_record`` is what an experiment calls for each built image: it writes the
 per-layer and per-package tables beside the results (``<out>/layers/<strategy>.csv``,
 ``<out>/packages/<strategy>.csv``) and returns the figures of the results row.
 """
@@ -18,15 +18,16 @@ from typing import Any
 import docker
 import pandas as pd
 
-from .bases import BaseImage
+from ..engine.bases import BaseImage
+from ..results import write_csv
+from ..units import human_size
 from .gzipsize import GZIP_LEVEL, SAMPLED_UNITS, UNIT_BYTES
 from .layercache import LayerCache
 from .layerstore import SOURCE as STORE_SOURCE
 from .layerstore import open_store, read_stored
-from .packages import package_summary, package_table
-from .savestream import SavedImage, read_saved, save_chunks
-from .store import write_csv
-from .units import human_size
+from .layertar import SavedImage
+from .packages import package_frame, package_summary
+from .savestream import read_saved, save_chunks
 from .waste import replay
 
 LAYER_COLUMNS = [
@@ -47,9 +48,32 @@ class ImageScan:
     layers: pd.DataFrame
     """one row per filesystem layer, bottom first (see LAYER_COLUMNS)"""
     packages: pd.DataFrame
-    """one row per installed distribution (see imgexp.packages)"""
+    """one row per installed distribution (see imgexp.measure.packages)"""
     figures: dict[str, Any]
     """the results row's columns"""
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    size_bytes: int
+    """What `docker images` shows (the image's Size: every layer's uncompressed bytes)."""
+    base_bytes: int
+    added_bytes: int
+    """Bytes on top of the final stage's base image."""
+    layers: int
+    """Filesystem layers (RootFS), base layers included."""
+
+
+def image_size(client: docker.DockerClient, image_id: str, base: BaseImage) -> ImageSize:
+    """Size of an image and what it adds to its base."""
+    attrs = client.images.get(image_id).attrs
+    size = int(attrs["Size"])
+    return ImageSize(
+        size_bytes=size,
+        base_bytes=base.size_bytes,
+        added_bytes=size - base.size_bytes,
+        layers=len(attrs.get("RootFS", {}).get("Layers", [])),
+    )
 
 
 def scan_image(
@@ -63,9 +87,9 @@ def scan_image(
     saved = saved or read_saved(save_chunks(client, image_id), cache=cache)
     base_layers = _base_layer_count(client, saved, base)
     final = replay([layer.entries for layer in saved.layers])
-    layers = _layer_table(saved, base_layers, final.wasted_by_layer)
+    layers = _layer_frame(saved, base_layers, final.wasted_by_layer)
     records = {path: text for layer in saved.layers for path, text in layer.records.items()}
-    packages = package_table(final.files, records)
+    packages = package_frame(final.files, records)
     distinct = layers.drop_duplicates("diff_id")
     compressed = int(distinct["compressed_bytes"].sum())
     exact = bool(distinct["compressed_exact"].all())
@@ -83,7 +107,7 @@ def scan_image(
     return ImageScan(layers=layers, packages=packages, figures=figures)
 
 
-def measure_image(
+def scan_and_record(
     client: docker.DockerClient, image_id: str, base: BaseImage, out: Path, strategy: str
 ) -> dict[str, Any]:
     """Scan the image, write its layer and package tables under ``out``, return the row's figures."""
@@ -129,7 +153,7 @@ def _base_layer_count(client: docker.DockerClient, saved: SavedImage, base: Base
     return shared
 
 
-def _layer_table(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.DataFrame:
+def _layer_frame(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.DataFrame:
     history = [h for h in saved.config.get("history", []) if not h.get("empty_layer")]
     diff_ids = saved.config.get("rootfs", {}).get("diff_ids", [])
     rows = []

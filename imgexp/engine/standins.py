@@ -22,7 +22,7 @@ from typing import IO
 
 import docker
 
-from .errors import StandinBootstrapFailed
+from ..errors import StandinBootstrapFailed
 
 #: Python version -> the Debian release whose python3 it is
 DEBIAN_RELEASES = {"3.11": "bookworm"}

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import imgexp
-from imgexp import bases, imagescan
 from imgexp.attribution import smallest_working, waterfall
-from imgexp.imagescan import load_layers, load_packages, scan_image
-from imgexp.layerstore import (
+from imgexp.engine import bases
+from imgexp.measure import scan as image_scan
+from imgexp.measure.layerstore import (
     LayerStore,
     chain_ids,
     layer_chunks,
@@ -27,9 +27,10 @@ from imgexp.layerstore import (
     open_store,
     read_stored,
 )
+from imgexp.measure.savestream import read_saved, save_chunks
+from imgexp.measure.scan import load_layers, load_packages, scan_image
+from imgexp.paths import DEFAULT_DOCKERFILES
 from imgexp.requirements import read_requirements
-from imgexp.savestream import read_saved, save_chunks
-from imgexp.strategies import DEFAULT_DOCKERFILES
 
 STRATEGIES = ["multi-stage", "multi-stage-lean", "multi-stage-nopycache", "minimal", "alpine", "glibc-venv-on-musl"]
 #: a venv (and its glibc interpreter) copied into a root filesystem with musl's loader only:
@@ -107,8 +108,8 @@ def test_an_image_the_layer_store_lacks_is_read_from_docker_save(
     """An empty data root stands for a store that lacks the image (another engine's, say): the scan saves instead."""
     results, _ = run
     row = results.loc["minimal"]
-    monkeypatch.setattr(imagescan, "open_store", lambda _client: LayerStore(tmp_path))
-    scan = imagescan.scan_image(client, row["image_id"], bases.resolve(client, "scratch", "3.11"))
+    monkeypatch.setattr(image_scan, "open_store", lambda _client: LayerStore(tmp_path))
+    scan = image_scan.scan_image(client, row["image_id"], bases.resolve(client, "scratch", "3.11"))
     assert scan.figures["layers_read_from"] == "docker save"
     assert scan.figures["compressed_bytes"] == row["compressed_bytes"]
     assert scan.figures["wasted_bytes"] == row["wasted_bytes"]

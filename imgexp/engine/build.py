@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import docker
 from docker.errors import APIError
 
-from .errors import BuildFailed, RequirementNotOnIndex
+from ..errors import BuildFailed, RequirementNotOnIndex
 
 LOG_TAIL_LINES = 25
 _STEP = re.compile(r"^Step \d+/\d+ : ")

@@ -9,8 +9,8 @@ from typing import Any, Literal
 import docker
 from docker.errors import DockerException, ImageNotFound
 
+from ..errors import BaseUnavailable, NoStandinForPython
 from . import standins
-from .errors import BaseUnavailable, NoStandinForPython
 
 BaseSource = Literal["auto", "official", "standin"]
 #: kind of base -> (build arg that names it, official tag for a Python version)

@@ -11,7 +11,7 @@ import docker
 import requests
 from docker.errors import DockerException
 
-from .errors import EngineUnavailable
+from ..errors import EngineUnavailable
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 BUILDER = "classic builder through docker-py (Engine API /build)"

@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from imgexp.report import COMPARE_NOTEBOOK, NOTEBOOKS, STRATEGY_NOTEBOOK
+from imgexp.paths import NOTEBOOKS
+from imgexp.report.execute import COMPARE_NOTEBOOK, STRATEGY_NOTEBOOK
 
 BIN = Path(sys.executable).parent
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))

@@ -16,8 +16,9 @@ import os
 import re
 from pathlib import Path
 
-from .savestream import LayerScan
-from .store import write_atomic
+from ..results import write_atomic
+from .gzipsize import GzipSizer
+from .layertar import ChunkCursor, LayerScan, scan_layer
 
 CACHE_VERSION = 4
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -66,3 +67,15 @@ class LayerCache:
             "records": scan.records,
         }
         write_atomic(self._path(scan.member, scan.tar_bytes), json.dumps(data, separators=(",", ":")))
+
+
+def cached_scan(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer, cache: LayerCache | None) -> LayerScan:
+    """The layer's scan from ``cache`` (its bytes left unread), else scanned at the cursor and stored there."""
+    scan = cache.get(name, size) if cache else None
+    if scan is None:
+        scan = scan_layer(name, size, cursor, sizer)
+        if cache:
+            cache.put(scan)
+    return scan
+
+

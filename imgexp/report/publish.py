@@ -1,0 +1,231 @@
+"""The published report: the experiment, one notebook page per strategy, the comparison, an index.
+
+``publish`` runs the experiment into a folder (every strategy already measured there is
+reused), runs notebooks/strategy.ipynb once per strategy and notebooks/compare.ipynb with
+papermill into ``<out>/notebooks/``, renders each to HTML with its code hidden, and writes
+``<out>/index.html``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import strategies
+from ..engine.bases import BaseSource
+from ..errors import BuildFailed
+from ..experiment import DEFAULT_PYTHON, DEFAULT_VENV_NAME, run
+from ..paths import DEFAULT_DOCKERFILES
+from ..progress import Progress
+from ..results import write_atomic
+from ..units import human_size
+from .execute import COMPARE_NOTEBOOK, STRATEGY_NOTEBOOK, Page, run_page
+from .pages import provenance_facts, ranking
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the experiment and every notebook of one report share."""
+
+    requirements: Path
+    strategy_names: tuple[str, ...]
+    python: str = DEFAULT_PYTHON
+    base_source: BaseSource = "auto"
+    dockerfiles: Path = DEFAULT_DOCKERFILES
+    venv_name: str = DEFAULT_VENV_NAME
+    ca_bundle: str | None = None
+    timings: bool = False
+
+    @classmethod
+    def from_run_options(cls, args: argparse.Namespace) -> Settings:
+        """Settings from the options of imgexp.cli.add_run_options."""
+        return cls(
+            requirements=Path(args.requirements).resolve(),
+            strategy_names=tuple(strategies.parse_names(args.strategies, args.dockerfiles)),
+            python=args.python,
+            base_source=args.base_source,
+            dockerfiles=Path(args.dockerfiles).resolve(),
+            venv_name=args.venv_name,
+            ca_bundle=args.ca_bundle,
+            timings=args.timings,
+        )
+
+    def parameters(self, out: Path) -> dict[str, Any]:
+        """The papermill parameters every notebook takes."""
+        return {
+            "requirements": str(self.requirements),
+            "python": self.python,
+            "base_source": self.base_source,
+            "dockerfiles": str(self.dockerfiles),
+            "venv_name": self.venv_name,
+            "out": str(out),
+        }
+
+
+@dataclass
+class Published:
+    """What publish made: the index, every page, and the experiment's results."""
+
+    out: Path
+    index: Path
+    pages: list[Page]
+    results: pd.DataFrame | None
+    build_failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every page rendered and every measured image works (a strategy not run is no failure)."""
+        if self.results is None:
+            return False
+        measured = self.results[self.results["status"] == "ok"]
+        return bool(measured["verified"].all()) and all(p.ok for p in self.pages) and not self.build_failures
+
+
+def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress: bool | None = None) -> Published:
+    """Run the experiment into ``out`` (reusing what it already holds), then its notebooks, HTML and index."""
+    out = Path(out).resolve()
+    console = Progress(progress)
+    results, failures = _run_experiment(settings, out, rebuild, progress)
+    not_run = _not_run(results)
+    pages = []
+    for name in [n for n in settings.strategy_names if n not in not_run]:
+        parameters = {"strategy": name, **settings.parameters(out)}
+        pages.append(run_page(STRATEGY_NOTEBOOK, out, f"strategy-{name}", f"Strategy {name}", parameters, console))
+    compare = {"strategies": list(settings.strategy_names), "run_experiment": False, "timings": settings.timings,
+               **settings.parameters(out)}
+    pages.append(run_page(COMPARE_NOTEBOOK, out, "compare", "Comparison of strategies", compare, console))
+    index = out / "index.html"
+    write_atomic(index, index_html(out, pages, results, failures, not_run))
+    console.log(f"[report] {index}")
+    return Published(out, index, pages, results, failures)
+
+
+def _not_run(results: pd.DataFrame | None) -> dict[str, str]:
+    """Strategies the experiment could not run here (no base image), with the reason."""
+    if results is None:
+        return {}
+    skipped = results[results["status"] == "not-run"]
+    return dict(zip(skipped["strategy"], skipped["reason"]))
+
+
+def _run_experiment(
+    settings: Settings, out: Path, rebuild: bool, progress: bool | None
+) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """The experiment's results; a strategy that fails to build is left out (and noted) so the others still run."""
+    names = list(settings.strategy_names)
+    failures: dict[str, str] = {}
+    while names:
+        try:
+            results = run(
+                requirements=settings.requirements,
+                strategy_names=names,
+                python=settings.python,
+                out=out,
+                base_source=settings.base_source,
+                ca_bundle=settings.ca_bundle,
+                dockerfiles=settings.dockerfiles,
+                venv_name=settings.venv_name,
+                rebuild=rebuild,
+                timings=settings.timings,
+                progress=progress,
+            )
+            return results, failures
+        except BuildFailed as exc:
+            failures[exc.strategy] = str(exc).splitlines()[0]
+            names.remove(exc.strategy)
+    return None, failures
+
+
+def index_html(
+    out: Path,
+    pages: list[Page],
+    results: pd.DataFrame | None,
+    failures: dict[str, str],
+    not_run: dict[str, str],
+) -> str:
+    """The report's front page: a link to every page, its status, and when, where and on what it ran."""
+    rows = []
+    for page in pages:
+        if page.name == "compare":  # strategies not run come last among the strategies
+            rows += [
+                f'<tr class="not-run"><td>Strategy {html.escape(name)}</td><td>not run</td>'
+                f"<td>{html.escape(reason)}</td></tr>"
+                for name, reason in not_run.items()
+            ]
+        status = "ok" if page.ok else "failed"
+        if page.error:
+            detail = page.error
+        elif page.name.startswith("strategy-"):
+            detail = _row_summary(results, page.name.removeprefix("strategy-"))
+        else:
+            detail = ranking(results) if results is not None else ""
+        rows.append(
+            f'<tr class="{status}"><td><a href="{html.escape(page.html.name)}">{html.escape(page.title)}</a></td>'
+            f"<td>{status}</td><td>{html.escape(detail)}</td></tr>"
+        )
+    provenance = results.attrs["provenance"] if results is not None else {}
+    standins = any(base["standin"] for base in provenance.get("bases", {}).values())
+    notes = "".join(f"<li>{html.escape(s)}: {html.escape(m)}</li>" for s, m in failures.items())
+    return _INDEX.format(
+        title=html.escape(f"imgexp report: {out.name}"),
+        rows="\n".join(rows),
+        failures=f"<h2>Strategies that failed to build</h2><ul>{notes}</ul>" if notes else "",
+        standins=_STANDIN_NOTE if standins else "",
+        facts=_facts_html(out, results),
+    )
+
+
+def _row_summary(results: pd.DataFrame | None, strategy: str) -> str:
+    if results is None or strategy not in set(results["strategy"]):
+        return ""
+    row = results[results["strategy"] == strategy].iloc[0]
+    if row["status"] != "ok":
+        return f"not run: {row['reason']}"
+    works = "every requirement imports" if row["verified"] else f"import check FAILED: {row['verify_error']}"
+    return f"{row['size']} ({human_size(row['base_bytes'])} base + {human_size(row['added_bytes'])} added); {works}"
+
+
+def _facts_html(out: Path, results: pd.DataFrame | None) -> str:
+    facts = provenance_facts(results) if results is not None else {}
+    if not facts:
+        return "<p>No strategy was measured, so there is no provenance to show.</p>"
+    facts["report made"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    facts["results"] = f"{out / 'results.csv'}, {out / 'results.json'}"
+    items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
+    return f"<table class=facts>{items}</table>"
+
+
+_STANDIN_NOTE = (
+    "<p><strong>Stand-in bases were used</strong> (built from Debian's packages, not the official python "
+    "images): compare these figures with each other, not with python:* images.</p>"
+)
+_INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .35em .7em; text-align: left; vertical-align: top; }}
+tr.failed td {{ color: #b00020; font-weight: bold; }}
+tr.not-run td {{ color: #777; }}
+table.facts th {{ white-space: nowrap; color: #555; font-weight: normal; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p>One page per strategy (its result, its base against added bytes, its layers with their compressed and
+wasted bytes, its largest packages) and the comparison (sizes on disk and to pull, waste, site-packages,
+and where the saving comes from).</p>
+<table><tr><th>page</th><th>status</th><th>result</th></tr>
+{rows}
+</table>
+{standins}
+{failures}
+<h2>When, where and on what this ran</h2>
+{facts}
+</body></html>
+"""

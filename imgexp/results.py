@@ -1,0 +1,129 @@
+"""The results table: its columns, building it from rows, reading it back, writing it atomically.
+
+Every file is replaced atomically (written beside, then renamed), so nothing is lost when
+a run is interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+DEFAULT_OUT = Path("reports") / "writeup"
+
+#: the columns of results.csv, in order, and what each holds
+COLUMNS: dict[str, str] = {
+    "strategy": "the strategy: dockerfiles/Dockerfile.<strategy>",
+    "description": "the Dockerfile's imgexp.description header",
+    "status": "ok, or not-run (then reason says why)",
+    "reason": "why a strategy was not run",
+    "image": "tag of the built image",
+    "image_id": "id of the built image",
+    "size_bytes": "image size as `docker images` shows it (docker image inspect .Size)",
+    "size": "size_bytes in docker's units",
+    "vs_baseline_pct": "change of size_bytes against the baseline strategy (base), in %",
+    "base_kind": "kind of base the final stage starts from: full, slim, alpine or scratch",
+    "base_image": "the base image's reference",
+    "base_id": "the base image's id",
+    "base_digest": "the base's repository digest, or its id for a stand-in",
+    "base_standin": "True when a base of any stage is an offline stand-in, not the official image",
+    "base_bytes": "size of the base image",
+    "added_bytes": "size_bytes minus base_bytes",
+    "layers": "filesystem layers of the image, base included",
+    "compressed_bytes": "pull size: each distinct layer gzip-compressed, summed (per layer: <out>/layers/<strategy>.csv)",
+    "compressed": "compressed_bytes in docker's units",
+    "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
+    "compressed_method": "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes",
+    "layers_read_from": "where the layer tars were read: `docker save` (streamed), or the engine's overlay2 layer "
+                        "store (the same bytes from tar-split and the layer's files, without save's temporary copy)",
+    "unique_compressed_bytes": "compressed bytes of the layers not shared with the base: what a pull of this image adds",
+    "wasted_bytes": "file bytes in a layer that a later layer overwrote or deleted, each hidden copy counted once",
+    "efficiency": "1 - wasted_bytes / bytes of regular files summed over all layers (imgexp.waste)",
+    "site_packages_bytes": "bytes of every file under site-packages/dist-packages (per package: <out>/packages/<strategy>.csv)",
+    "pycache_bytes": "of site_packages_bytes: __pycache__ directories and .pyc files",
+    "tests_bytes": "of site_packages_bytes: files under tests/ or test/ directories",
+    "extensions_bytes": "of site_packages_bytes: compiled extensions and vendored shared libraries (.so)",
+    "build_seconds": "wall time of the build that made the image (cached steps make it short)",
+    "cold_build_seconds": "with --timings: the build without any cache",
+    "warm_build_seconds": "with --timings: a rebuild with every step cached (the second after the cold one)",
+    "build_steps": "Dockerfile steps run",
+    "cached_steps": "steps the engine took from its build cache",
+    "reused": "True when this run reused the row of an earlier run",
+    "verified": "True when every requirement imported inside the image",
+    "verify_error": "the first failing import of each failing requirement",
+    "not_checked": "requirements whose environment marker is false in the image (pip skips them), space-separated",
+    "python_version": "the Python version inside the image",
+    "packages": "number of distributions installed (see pip_freeze)",
+    "pip_freeze": "name==version of every distribution inside the image, space-separated",
+    "measured_at": "when the row was measured (UTC, ISO 8601)",
+    "engine_version": "the Docker engine the row was measured on (a reused row keeps its own)",
+    "key": "digest of everything that decides the image; a rerun with the same key is reused",
+}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are for everyone to read
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    write_atomic(path, frame.to_csv(index=False))
+
+
+def load_results(out: str | Path = DEFAULT_OUT) -> pd.DataFrame:
+    """The results of an earlier run, with its provenance in ``attrs["provenance"]``."""
+    data = read_json(Path(out) / "results.json")
+    return results_frame(data["rows"], data["provenance"])
+
+
+def results_frame(rows: list[dict[str, Any]], provenance: dict[str, Any]) -> pd.DataFrame:
+    """The tidy table: one row per strategy, the COLUMNS in order."""
+    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS))
+    for listed in ("pip_freeze", "not_checked"):
+        frame[listed] = frame[listed].map(lambda f: " ".join(f) if isinstance(f, list) else f)
+    baseline = frame.loc[(frame["strategy"] == "base") & (frame["status"] == "ok"), "size_bytes"]
+    if not baseline.empty:
+        frame["vs_baseline_pct"] = (frame["size_bytes"] / baseline.iloc[0] - 1.0) * 100.0
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+def write_results(out: Path, rows: list[dict[str, Any]], provenance: dict[str, Any]) -> None:
+    frame = results_frame(rows, provenance)
+    write_csv(out / "results.csv", frame)
+    write_json(out / "results.json", {"provenance": provenance, "columns": COLUMNS, "rows": rows})
+
+
+def measured(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows that were built and measured (status ok)."""
+    return results[results["status"] == "ok"].reset_index(drop=True)
