@@ -5,7 +5,7 @@ Each contender runs in its own child process, one after the other on the same im
 the next); the median wall time and the largest peak memory (the largest resident set
 of the child's process tree, from wait4) are printed with the ratios. imgexp runs three
 times a round: cold (an empty layer cache) as it runs by default, reading the engine's
-overlay2 layer store where it can (imgexp.layerstore); cold again forced through
+overlay2 layer store where it can (imgexp.measure.layerstore); cold again forced through
 `docker save`; and warm (the cache the first cold run left, as in any run after the
 first on the same base). `docker save IMG > /dev/null` is the floor every contender that
 saves stands on: the engine writes the whole archive to a temporary folder before it
@@ -64,9 +64,9 @@ def scan(image: str, layer_store: bool) -> None:
     """The child's job: imgexp's full measurement of one image, figures printed as JSON."""
     import docker
 
-    from imgexp import bases
-    from imgexp.imagescan import scan_image
-    from imgexp.layercache import LayerCache
+    from imgexp.engine import bases
+    from imgexp.measure.layercache import LayerCache
+    from imgexp.measure.scan import scan_image
 
     client = docker.from_env()
     result = scan_image(client, image, bases.resolve(client, "scratch", "3.11"), LayerCache(), layer_store=layer_store)
@@ -76,7 +76,9 @@ def scan(image: str, layer_store: bool) -> None:
 def plain_save(image: str) -> tuple[Cost, float]:
     """`docker save IMG > /dev/null`, and the seconds until its first byte came."""
     started = time.time()
-    cost = run_measured(["bash", "-c", f"docker save {image} | {{ head -c 1 > /dev/null; date +%s.%N; cat > /dev/null; }}"])
+    cost = run_measured(
+        ["bash", "-c", f"docker save {image} | {{ head -c 1 > /dev/null; date +%s.%N; cat > /dev/null; }}"]
+    )
     return cost, float(cost.output) - started
 
 
@@ -117,8 +119,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", help="image to measure (default: the baseline of --results)")
     parser.add_argument("--results", type=Path, default=Path("reports/writeup/results.json"))
-    parser.add_argument("--rounds", type=int, default=3, choices=range(1, 100), metavar="N",
-                        help="interleaved rounds, 1 to 99; medians are printed (default: %(default)s)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        choices=range(1, 100),
+        metavar="N",
+        help="interleaved rounds, 1 to 99; medians are printed (default: %(default)s)",
+    )
     parser.add_argument("--scan", help=argparse.SUPPRESS)
     parser.add_argument("--no-layer-store", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -135,8 +143,10 @@ def main() -> None:
             costs, first_byte = one_round(image, dive, Path(work))
             rounds.append(costs)
             first_bytes.append(first_byte)
-            print(f"round {number}: " + ", ".join(f"{k.split(' (')[0]} {c.seconds:.1f}s" for k, c in rounds[-1].items()),
-                  flush=True)
+            print(
+                f"round {number}: " + ", ".join(f"{k.split(' (')[0]} {c.seconds:.1f}s" for k, c in rounds[-1].items()),
+                flush=True,
+            )
         dive_report = json.loads((Path(work) / "dive.json").read_text())["image"]
     seconds = {name: statistics.median(r[name].seconds for r in rounds) for name in rounds[0]}
     peak = {name: max(r[name].peak_bytes for r in rounds) for name in rounds[0]}
@@ -148,21 +158,29 @@ def main() -> None:
     for name, median in seconds.items():
         print(f"{name:34} {median:9.1f} {peak[name] / 1e6:8.1f}")
     print(f"\nimgexp cold read the layers from: {figures[0]['layers_read_from']}")
-    print(f"the engine sent the first byte of `docker save` after {first_byte:.1f} s (median); "
-          f"after it, plain save took {seconds[SAVE] - first_byte:.1f} s, dive {seconds[DIVE] - first_byte:.1f} s, "
-          f"imgexp cold via docker save {seconds[COLD_SAVE] - first_byte:.1f} s")
+    print(
+        f"the engine sent the first byte of `docker save` after {first_byte:.1f} s (median); "
+        f"after it, plain save took {seconds[SAVE] - first_byte:.1f} s, dive {seconds[DIVE] - first_byte:.1f} s, "
+        f"imgexp cold via docker save {seconds[COLD_SAVE] - first_byte:.1f} s"
+    )
     print("\nratios of medians (imgexp / other; below 1 means imgexp is cheaper):")
     for mode in (COLD, COLD_SAVE, WARM):
         for other in (SAVE, DIVE, GZIP):
-            print(f"  {mode:32} / {other:34} time {seconds[mode] / seconds[other]:5.2f}"
-                  f"  peak memory {peak[mode] / peak[other]:5.2f}")
+            print(
+                f"  {mode:32} / {other:34} time {seconds[mode] / seconds[other]:5.2f}"
+                f"  peak memory {peak[mode] / peak[other]:5.2f}"
+            )
     figures += [json.loads(r[COLD_SAVE].output) for r in rounds]
     errors = [100 * (f["compressed_bytes"] / gzip_bytes - 1) for f in figures]
-    print(f"\ncompressed: imgexp {figures[0]['compressed_bytes']:,} vs docker save | gzip {gzip_bytes:,} "
-          f"({', '.join(f'{e:+.2f} %' for e in errors)} over the rounds, store then save)")
-    print(f"wasted: imgexp {figures[0]['wasted_bytes']:,} (hidden copies only) vs dive "
-          f"{dive_report['inefficientBytes']:,} (kept copies too); efficiency imgexp {figures[0]['efficiency']:.4f}, "
-          f"dive {dive_report['efficiencyScore']:.4f}")
+    print(
+        f"\ncompressed: imgexp {figures[0]['compressed_bytes']:,} vs docker save | gzip {gzip_bytes:,} "
+        f"({', '.join(f'{e:+.2f} %' for e in errors)} over the rounds, store then save)"
+    )
+    print(
+        f"wasted: imgexp {figures[0]['wasted_bytes']:,} (hidden copies only) vs dive "
+        f"{dive_report['inefficientBytes']:,} (kept copies too); efficiency imgexp {figures[0]['efficiency']:.4f}, "
+        f"dive {dive_report['efficiencyScore']:.4f}"
+    )
     print(f"peak memory of imgexp cold: {max(peak[COLD], peak[COLD_SAVE]) / 1e6:.0f} MB (target: under 300 MB)")
 
 

@@ -1,30 +1,37 @@
 """imgexp: reproducible experiments on Docker image size for Python images.
 
 >>> import imgexp
->>> results = imgexp.run(requirements="requirements/requirements.txt")
+>>> results = imgexp.run(strategies=["base", "slim", "multi-stage"])
 >>> results[["strategy", "size", "vs_baseline_pct", "verified"]]
+>>> imgexp.waterfall(results)
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import version
 
+from .attribution import smallest_working, waterfall
 from .errors import (
     BaseUnavailable,
     BuildFailed,
     CaBundleNotFound,
     DockerfilesNotFound,
+    EngineStopped,
     EngineUnavailable,
     ImgexpError,
     InvalidStrategy,
+    LedgerNotWritable,
     NoStandinForPython,
     RequirementNotOnIndex,
     RequirementsNotFound,
     StandinBootstrapFailed,
     StrategyNotFound,
 )
-from .experiment import run
+from .experiment import Settings, run
+from .measure.scan import load_layers, load_packages
 from .results import COLUMNS, load_results
+
+__version__ = version("imgexp")
 
 __all__ = [
     "COLUMNS",
@@ -32,14 +39,22 @@ __all__ = [
     "BuildFailed",
     "CaBundleNotFound",
     "DockerfilesNotFound",
+    "EngineStopped",
     "EngineUnavailable",
     "ImgexpError",
     "InvalidStrategy",
+    "LedgerNotWritable",
     "NoStandinForPython",
     "RequirementNotOnIndex",
     "RequirementsNotFound",
+    "Settings",
     "StandinBootstrapFailed",
     "StrategyNotFound",
+    "__version__",
+    "load_layers",
+    "load_packages",
     "load_results",
     "run",
+    "smallest_working",
+    "waterfall",
 ]

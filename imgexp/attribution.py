@@ -25,11 +25,19 @@ WATERFALL_COLUMNS = ["step", "strategy", "from_strategy", "change", "delta_bytes
 
 def working(results: pd.DataFrame) -> pd.DataFrame:
     """The rows that built and passed the import check."""
-    return results[(results["status"] == "ok") & (results["verified"] == True)]
+    return results[results["status"].eq("ok") & results["verified"].eq(True)]
 
 
 def smallest_working(results: pd.DataFrame, metric: str = "size_bytes") -> pd.Series:
-    """The verified row smallest by ``metric``; ValueError names the problem when there is none."""
+    """The verified row smallest by ``metric``; ValueError names the problem when there is none.
+
+    Parameters
+    ----------
+    results
+        The results of a run (imgexp.run or imgexp.load_results).
+    metric
+        The column to compare: ``size_bytes`` (on disk) or ``compressed_bytes`` (to pull).
+    """
     ok = working(results).dropna(subset=[metric])
     if ok.empty:
         raise ValueError(f"no strategy built and verified with a {metric}: nothing can be called the smallest")
@@ -43,6 +51,15 @@ def waterfall(
 
     The chain's first strategy is the baseline. It stops at the smallest working image;
     when that image is not in the chain, a last step goes from the chain's last working image to it.
+
+    Parameters
+    ----------
+    results
+        The results of a run (imgexp.run or imgexp.load_results).
+    metric
+        The column to follow: ``size_bytes`` (on disk) or ``compressed_bytes`` (to pull).
+    chain
+        (strategy, the change it makes) pairs, from the baseline on.
     """
     baseline_name = chain[0][0]
     ok = working(results).dropna(subset=[metric]).set_index("strategy")
@@ -63,7 +80,7 @@ def waterfall(
         if name not in ok.index:
             skipped.append(f"{name} (not run or not verified)")
             continue
-        label = "; ".join(skipped + [change])
+        label = "; ".join([*skipped, change])
         total = float(ok.loc[name, metric])
         rows.append(_row(len(rows), name, previous, label, total - float(ok.loc[previous, metric]), total, baseline))
         previous, skipped = name, []

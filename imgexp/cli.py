@@ -1,21 +1,21 @@
-"""The imgexp command: run the experiment, manage base images, clean up."""
+"""The imgexp command: run the experiment, publish its report, list strategies, manage base images, clean up."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 
 from . import strategies
-from .engine import bases
+from .engine import bases, cleanup
 from .engine.client import connect
 from .errors import ImgexpError
-from .experiment import DEFAULT_PYTHON, DEFAULT_VENV_NAME, run
-from .paths import DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS
-from .results import DEFAULT_OUT
+from .experiment import Settings, default, run
 from .units import human_size
 
 
@@ -58,21 +58,34 @@ def _parser() -> argparse.ArgumentParser:
     add_run_options(report_cmd)
     report_cmd.set_defaults(func=_report)
 
+    strategies_cmd = commands.add_parser(
+        "strategies",
+        help="list the strategies: name, the bases their stages use, description",
+        description="List every Dockerfile.<strategy> in the folder, one line each: its name, the kinds of "
+        "base its stages start from (full, slim, alpine, scratch; joined by +), and its description.",
+    )
+    strategies_cmd.add_argument(
+        "--dockerfiles", type=Path, default=default("dockerfiles"), help="strategy folder (default: %(default)s)"
+    )
+    strategies_cmd.set_defaults(func=_strategies)
+
     bases_cmd = commands.add_parser(
         "bases",
         help="show the base images, bootstrapping offline stand-ins where needed",
         description="Resolve the full and slim base images for a Python version: the official "
         "python images when they can be had, otherwise stand-ins built from Debian's packages.",
     )
-    bases_cmd.add_argument("--python", default=DEFAULT_PYTHON, help="Python version (default: %(default)s)")
-    bases_cmd.add_argument("--base-source", choices=["auto", "official", "standin"], default="auto")
+    bases_cmd.add_argument("--python", default=default("python"), help="Python version (default: %(default)s)")
+    bases_cmd.add_argument("--base-source", choices=get_args(bases.BaseSource), default=default("base_source"))
     bases_cmd.add_argument("--kinds", default="full,slim", help="comma-separated kinds (default: %(default)s)")
     bases_cmd.set_defaults(func=_bases)
 
     clean_cmd = commands.add_parser(
         "clean",
         help="remove the images imgexp built (and, with --all, its stand-in bases)",
-        description="Remove only images labelled by imgexp; other images are never touched.",
+        description="Remove the images imgexp built: its imgexp/<strategy>:<key> tags, and the untagged images "
+        "its builds left (builder stages, rebuilds; recorded under $XDG_STATE_HOME/imgexp). Other images are "
+        "never touched, not even ones built FROM an imgexp image.",
     )
     clean_cmd.add_argument("--all", action="store_true", help="also remove the offline stand-in bases")
     clean_cmd.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
@@ -81,55 +94,56 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by `run` and commands built on it."""
-    parser.add_argument(
-        "--requirements", type=Path, default=DEFAULT_REQUIREMENTS, help="pip requirements file"
-    )
+    """The options of imgexp.Settings, as `run` and the commands built on it take them.
+
+    Every default is the Settings one but ``--strategies``: the command runs the write-up's
+    three unless told otherwise (Settings' None runs every strategy).
+    """
+    parser.add_argument("--requirements", type=Path, default=default("requirements"), help="pip requirements file")
     parser.add_argument(
         "--strategies",
-        default="base,slim,multi-stage",
+        default=",".join(strategies.WRITEUP_ORDER),
         help="comma-separated strategies, or 'all' for every Dockerfile.* (default: %(default)s)",
     )
-    parser.add_argument("--python", default=DEFAULT_PYTHON, help="Python version of the bases (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default: %(default)s)")
+    parser.add_argument(
+        "--python", default=default("python"), help="Python version of the bases (default: %(default)s)"
+    )
+    parser.add_argument("--out", type=Path, default=default("out"), help="results folder (default: %(default)s)")
     parser.add_argument(
         "--base-source",
-        choices=["auto", "official", "standin"],
-        default="auto",
-        help="official python images, offline stand-ins, or auto: official when available (default)",
+        choices=get_args(bases.BaseSource),
+        default=default("base_source"),
+        help="official python images, offline stand-ins, or auto: official when available (default: %(default)s)",
     )
     parser.add_argument(
         "--ca-bundle",
+        default=default("ca_bundle"),
         help="CA bundle for pip inside builds, never kept in an image (default: $IMGEXP_CA_BUNDLE, "
         "$PIP_CERT, $REQUESTS_CA_BUNDLE, $SSL_CERT_FILE, else pip's configured cert; '' for none)",
     )
-    parser.add_argument("--dockerfiles", type=Path, default=DEFAULT_DOCKERFILES, help="strategy folder")
-    parser.add_argument("--venv-name", default=DEFAULT_VENV_NAME, help="venv under /opt (default: %(default)s)")
-    parser.add_argument("--rebuild", action="store_true", help="build without the cache, measure again")
+    parser.add_argument("--dockerfiles", type=Path, default=default("dockerfiles"), help="strategy folder")
+    parser.add_argument("--venv-name", default=default("venv_name"), help="venv under /opt (default: %(default)s)")
+    parser.add_argument(
+        "--rebuild", action="store_true", default=default("rebuild"), help="build without the cache, measure again"
+    )
     parser.add_argument(
         "--timings",
         action="store_true",
+        default=default("timings"),
         help="record cold and warm build times: build without the cache, then rebuild with it (slow)",
     )
     progress = parser.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress", action="store_true", default=None)
+    progress.add_argument("--progress", dest="progress", action="store_true", default=default("progress"))
     progress.add_argument("--quiet", dest="progress", action="store_false")
 
 
+def run_settings(args: argparse.Namespace) -> Settings:
+    """The Settings of the options add_run_options added, checked."""
+    return Settings(**{f.name: getattr(args, f.name) for f in fields(Settings) if f.init})
+
+
 def _run(args: argparse.Namespace) -> int:
-    results = run(
-        requirements=args.requirements,
-        strategy_names=strategies.parse_names(args.strategies, args.dockerfiles),
-        python=args.python,
-        out=args.out,
-        base_source=args.base_source,
-        ca_bundle=args.ca_bundle,
-        dockerfiles=args.dockerfiles,
-        venv_name=args.venv_name,
-        rebuild=args.rebuild,
-        timings=args.timings,
-        progress=args.progress,
-    )
+    results = run(run_settings(args))
     print(format_table(results))
     print(f"\nResults: {args.out / 'results.csv'} (provenance in {args.out / 'results.json'})")
     measured = results[results["status"] == "ok"]
@@ -139,9 +153,7 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import publish  # papermill and nbconvert load only for this command
 
-    published = publish.publish(
-        publish.Settings.from_run_options(args), args.out, rebuild=args.rebuild, progress=args.progress
-    )
+    published = publish.publish(run_settings(args))
     for page in published.pages:
         print(f"{'ok' if page.ok else 'FAILED':<7} {page.html}" + (f"  {page.error}" if page.error else ""))
     print(f"\nReport: {published.index}")
@@ -171,6 +183,12 @@ def format_table(results: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _strategies(args: argparse.Namespace) -> int:
+    for strategy in strategies.load_all(None, args.dockerfiles):
+        print(f"{strategy.name:<24} {'+'.join(strategy.base_kinds):<13} {strategy.description}")
+    return 0
+
+
 def _bases(args: argparse.Namespace) -> int:
     client = connect()
     for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
@@ -183,18 +201,26 @@ def _bases(args: argparse.Namespace) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
+    """Remove imgexp's tags (a user's own tags and images stay), then the untagged images its builds left."""
     client = connect()
-    roles = ["build", "standin"] if args.all else ["build"]
-    images = [image for role in roles for image in client.images.list(filters={"label": f"imgexp.role={role}"})]
-    for image in images:
-        short_id = image.id.removeprefix("sha256:")[:12]
-        print(f"{'would remove' if args.dry_run else 'removing'} {short_id} {' '.join(image.tags)}")
+    verb = "would remove" if args.dry_run else "removing"
+    tags = cleanup.tagged(client, ["build", "standin"] if args.all else ["build"])
+    for image_id, tag in tags:
+        print(f"{verb} {cleanup.short_id(image_id)} {tag}")
         if not args.dry_run:
-            client.images.remove(image.id, force=True)
+            client.images.remove(tag, force=True)
+    ledger = cleanup.Ledger.of(client)
+    left = cleanup.leftovers(client, ledger.ids())
+    for image_id in left:
+        print(f"{verb} {cleanup.short_id(image_id)} <none> (left untagged by an imgexp build)")
+        refused = "" if args.dry_run else cleanup.remove(client, image_id)
+        if refused:
+            print(f"  kept it: {refused}")
     if not args.dry_run:
-        client.images.prune(filters={"dangling": True, "label": "imgexp.standin.kind"})
+        ledger.forget_gone(client)
     kept = "" if args.all else "; stand-in bases kept (use --all)"
-    print(f"{len(images)} image(s) {'to remove' if args.dry_run else 'removed'}{kept}")
+    count = len({image_id for image_id, _ in tags}) + len(left)
+    print(f"{count} image(s) {'to remove' if args.dry_run else 'removed'}{kept}")
     return 0
 
 

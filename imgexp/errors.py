@@ -61,9 +61,7 @@ class RequirementsNotFound(ImgexpError):
 
     def __init__(self, path: str) -> None:
         self.path = path
-        super().__init__(
-            f"Requirements file {path} does not exist. Pass --requirements with a pip requirements file."
-        )
+        super().__init__(f"Requirements file {path} does not exist. Pass --requirements with a pip requirements file.")
 
 
 class NoStandinForPython(ImgexpError):
@@ -144,4 +142,31 @@ class RequirementNotOnIndex(BuildFailed):
             log_tail,
             f"pip found no distribution for {requirement!r} on the package index; "
             f"check its name and version in the requirements file ({message})",
+        )
+
+
+class EngineStopped(ImgexpError):
+    """The Docker engine stopped answering in the middle of a build: the build's step did not fail."""
+
+    def __init__(self, docker_host: str, strategy: str, step: str, reason: str) -> None:
+        self.docker_host = docker_host
+        self.strategy = strategy
+        self.step = step
+        self.reason = reason
+        super().__init__(
+            f"The Docker engine at {docker_host} stopped answering while building strategy {strategy!r} "
+            f'at "{step or "its first step"}" ({reason}), so that step did not fail on its own. The strategies '
+            "finished before it are kept: start the engine again and run the same command to resume from them."
+        )
+
+
+class LedgerNotWritable(ImgexpError):
+    """imgexp cannot record the images it builds, which it needs to remove them again."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"Cannot record the images imgexp builds in {path} ({reason}); it needs them to remove "
+            "the untagged images its builds leave. Set XDG_STATE_HOME to a writable folder."
         )

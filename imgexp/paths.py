@@ -14,4 +14,6 @@ DATA = PACKAGE / "_data" if (PACKAGE / "_data").is_dir() else PACKAGE.parent
 DEFAULT_DOCKERFILES = DATA / "dockerfiles"
 DEFAULT_REQUIREMENTS = DATA / "requirements" / "requirements.txt"
 INSTALL_SCRIPT = DATA / "requirements" / "install_requirements.sh"
+#: sourced by each RUN step that installs from PyPI: fetches the CA bundle for pip, then removes it
+CA_SCRIPT = DATA / "requirements" / "imgexp-ca.sh"
 NOTEBOOKS = DATA / "notebooks"

@@ -35,16 +35,26 @@ COLUMNS: dict[str, str] = {
     "base_bytes": "size of the base image",
     "added_bytes": "size_bytes minus base_bytes",
     "layers": "filesystem layers of the image, base included",
-    "compressed_bytes": "pull size: each distinct layer gzip-compressed, summed (per layer: <out>/layers/<strategy>.csv)",
+    "compressed_bytes": (
+        "pull size: each distinct layer gzip-compressed, summed (per layer: <out>/layers/<strategy>.csv)"
+    ),
     "compressed": "compressed_bytes in docker's units",
     "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
-    "compressed_method": "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes",
-    "layers_read_from": "where the layer tars were read: `docker save` (streamed), or the engine's overlay2 layer "
-                        "store (the same bytes from tar-split and the layer's files, without save's temporary copy)",
-    "unique_compressed_bytes": "compressed bytes of the layers not shared with the base: what a pull of this image adds",
+    "compressed_method": (
+        "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes"
+    ),
+    "layers_read_from": (
+        "where the layer tars were read: `docker save` (streamed), or the engine's overlay2 layer "
+        "store (the same bytes from tar-split and the layer's files, without save's temporary copy)"
+    ),
+    "unique_compressed_bytes": (
+        "compressed bytes of the layers not shared with the base: what a pull of this image adds"
+    ),
     "wasted_bytes": "file bytes in a layer that a later layer overwrote or deleted, each hidden copy counted once",
-    "efficiency": "1 - wasted_bytes / bytes of regular files summed over all layers (imgexp.waste)",
-    "site_packages_bytes": "bytes of every file under site-packages/dist-packages (per package: <out>/packages/<strategy>.csv)",
+    "efficiency": "1 - wasted_bytes / bytes of regular files summed over all layers (imgexp.measure.waste)",
+    "site_packages_bytes": (
+        "bytes of every file under site-packages/dist-packages (per package: <out>/packages/<strategy>.csv)"
+    ),
     "pycache_bytes": "of site_packages_bytes: __pycache__ directories and .pyc files",
     "tests_bytes": "of site_packages_bytes: files under tests/ or test/ directories",
     "extensions_bytes": "of site_packages_bytes: compiled extensions and vendored shared libraries (.so)",
@@ -64,6 +74,35 @@ COLUMNS: dict[str, str] = {
     "engine_version": "the Docker engine the row was measured on (a reused row keeps its own)",
     "key": "digest of everything that decides the image; a rerun with the same key is reused",
 }
+
+_TYPED = {
+    **dict.fromkeys(
+        [
+            "size_bytes",
+            "base_bytes",
+            "added_bytes",
+            "layers",
+            "compressed_bytes",
+            "unique_compressed_bytes",
+            "wasted_bytes",
+            "site_packages_bytes",
+            "pycache_bytes",
+            "tests_bytes",
+            "extensions_bytes",
+            "build_steps",
+            "cached_steps",
+            "packages",
+        ],
+        "Int64",
+    ),
+    **dict.fromkeys(
+        ["vs_baseline_pct", "efficiency", "build_seconds", "cold_build_seconds", "warm_build_seconds"], "float64"
+    ),
+    **dict.fromkeys(["base_standin", "compressed_exact", "reused", "verified"], "boolean"),
+}
+#: each column's pandas dtype, nullable so that a column's type never depends on the other rows
+#: (a strategy not run has no sizes): integers stay integers in results.csv; the rest is text
+DTYPES: dict[str, str] = {column: _TYPED.get(column, "string") for column in COLUMNS}
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -101,19 +140,26 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 
 def load_results(out: str | Path = DEFAULT_OUT) -> pd.DataFrame:
-    """The results of an earlier run, with its provenance in ``attrs["provenance"]``."""
+    """The results of an earlier run, with its provenance in ``attrs["provenance"]``.
+
+    Parameters
+    ----------
+    out
+        The run's results folder: the one holding results.json.
+    """
     data = read_json(Path(out) / "results.json")
     return results_frame(data["rows"], data["provenance"])
 
 
 def results_frame(rows: list[dict[str, Any]], provenance: dict[str, Any]) -> pd.DataFrame:
-    """The tidy table: one row per strategy, the COLUMNS in order."""
-    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS))
+    """The tidy table: one row per strategy, the COLUMNS in order, each of its DTYPES."""
+    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS), dtype=object)
     for listed in ("pip_freeze", "not_checked"):
         frame[listed] = frame[listed].map(lambda f: " ".join(f) if isinstance(f, list) else f)
+    frame = frame.astype(DTYPES)
     baseline = frame.loc[(frame["strategy"] == "base") & (frame["status"] == "ok"), "size_bytes"]
     if not baseline.empty:
-        frame["vs_baseline_pct"] = (frame["size_bytes"] / baseline.iloc[0] - 1.0) * 100.0
+        frame["vs_baseline_pct"] = (frame["size_bytes"].astype("float64") / float(baseline.iloc[0]) - 1.0) * 100.0
     frame.attrs["provenance"] = provenance
     return frame
 

@@ -5,15 +5,9 @@
 set -euo pipefail
 VENV_NAME=$1
 
-# imgexp: an optional CA bundle for pip (a TLS-intercepting proxy). It is fetched
-# from the build host into /tmp and removed before this RUN step ends, so it never
-# lands in a layer. IMGEXP_CA_URL comes from a build arg that imgexp sets.
-if [ -n "${IMGEXP_CA_URL:-}" ]; then
-    python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
-        "$IMGEXP_CA_URL" /tmp/imgexp-ca.pem
-    export PIP_CERT=/tmp/imgexp-ca.pem
-    trap 'rm -f /tmp/imgexp-ca.pem' EXIT
-fi
+# imgexp: an optional CA bundle for pip (a TLS-intercepting proxy), removed when this
+# script exits so that it never lands in a layer.
+. "$(dirname "$0")/imgexp-ca.sh"
 
 python3 -m venv "/opt/$VENV_NAME"
 export PATH="/opt/$VENV_NAME/bin:$PATH"

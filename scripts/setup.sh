@@ -27,5 +27,8 @@ bash scripts/engine.sh start
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# Left by the former setuptools backend: the editable install puts this folder on sys.path,
+# where it would show as a second, stale imgexp distribution.
+rm -rf imgexp.egg-info
 .venv/bin/python -m pip install -q -e ".[test]"
 echo "setup: ready (.venv/bin/imgexp)"

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import docker
 from docker.errors import DockerException, ImageNotFound
+from docker.models.images import Image
 
 from ..errors import BaseUnavailable, NoStandinForPython
 from . import standins
@@ -81,7 +82,7 @@ def resolve(
 
 def _local_or_pulled(
     client: docker.DockerClient, ref: str, log: Callable[[str], None] | None
-) -> tuple[docker.models.images.Image | None, str]:
+) -> tuple[Image | None, str]:
     try:
         return client.images.get(ref), ""
     except ImageNotFound:
@@ -96,16 +97,17 @@ def _local_or_pulled(
         return None, f"{ref} is not local and could not be pulled ({detail})"
 
 
-def _describe(kind: str, ref: str, image: docker.models.images.Image, standin: bool) -> BaseImage:
+def _describe(kind: str, ref: str, image: Image, standin: bool) -> BaseImage:
     labels = image.labels or {}
     digests = image.attrs.get("RepoDigests") or []
     origin = f"stand-in: {labels.get('imgexp.standin.recipe', 'Debian packages')}" if standin else "official image"
+    image_id = str(image.attrs["Id"])
     return BaseImage(
         kind=kind,
         image=ref,
-        image_id=image.id,
+        image_id=image_id,
         size_bytes=int(image.attrs["Size"]),
         standin=standin,
         origin=origin,
-        digest=digests[0] if digests else image.id,
+        digest=str(digests[0]) if digests else image_id,
     )

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import collections
+import io
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import docker
-from docker.errors import APIError
+import requests
+import urllib3
+from docker.errors import APIError, ImageNotFound
 
-from ..errors import BuildFailed, RequirementNotOnIndex
+from ..errors import BuildFailed, EngineStopped, RequirementNotOnIndex
+from .cleanup import Ledger
+from .client import answers, docker_host
 
 LOG_TAIL_LINES = 25
 _STEP = re.compile(r"^Step \d+/\d+ : ")
+_FROM = re.compile(r"^Step \d+/\d+ : FROM ", re.IGNORECASE)
+#: the log line naming a step's image: made by the step unless it came from the cache or FROM
+_IMAGE = re.compile(r"^\s*---> ([0-9a-f]{12})$")
+#: how the build's stream breaks when the engine goes away mid-build
+_CONNECTION_LOST = (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError)
 _NOT_ON_INDEX = re.compile(
     r"(?:No matching distribution found for|Could not find a version that satisfies the requirement) (\S+)"
 )
@@ -40,15 +51,19 @@ def build_image(
 ) -> BuildOutcome:
     """Build ``context`` as ``tag``; each Dockerfile step goes to ``log`` as it starts.
 
-    Raises BuildFailed (RequirementNotOnIndex when pip found no such requirement),
-    naming the strategy, the failing step and the last lines of the log.
+    Every image the build makes, and the one it takes ``tag`` from, goes to the engine's
+    Ledger (imgexp.engine.cleanup). Raises BuildFailed (RequirementNotOnIndex when pip found
+    no such requirement), naming the strategy, the failing step and the last lines of the
+    log; EngineStopped when the engine went away during the build.
     """
     tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
-    step, steps, cached = "", 0, 0
+    step, steps, cached, made, built = "", 0, 0, False, False
     started = time.monotonic()
     try:
+        ledger = Ledger.of(client)
+        previous = _image_id(client, tag)
         chunks = client.api.build(
-            fileobj=context,
+            fileobj=io.BytesIO(context),
             custom_context=True,
             tag=tag,
             buildargs=buildargs,
@@ -61,23 +76,46 @@ def build_image(
         )
         for chunk in chunks:
             if "error" in chunk:
-                _fail(strategy, step, tail, chunk["error"].strip())
+                _fail(client, strategy, step, tail, chunk["error"].strip())
             for line in chunk.get("stream", "").splitlines():
+                image = _IMAGE.match(line)
                 if _STEP.match(line):
-                    step, steps = line, steps + 1
+                    step, steps, made = line, steps + 1, not _FROM.match(line)
                     if log:
                         log(f"[{strategy}] {line}")
                 elif line.strip() == "---> Using cache":
-                    cached += 1
+                    cached, made = cached + 1, False
+                elif image and made:
+                    ledger.record(image.group(1))
+                built = built or line.startswith("Successfully built ")
                 if line.strip():
                     tail.append(line)
+        if not built:  # an engine shutting down may end the log with no error
+            _fail(client, strategy, step, tail, "the engine ended the build's log before the image was built")
+        image_id = str(client.images.get(tag).id)
     except APIError as exc:  # the engine refused the build outright (bad Dockerfile syntax...)
-        _fail(strategy, step or "the Dockerfile", tail, exc.explanation or str(exc))
-    image = client.images.get(tag)
-    return BuildOutcome(image.id, time.monotonic() - started, steps, cached)
+        _fail(client, strategy, step or "the Dockerfile", tail, exc.explanation or str(exc))
+    except _CONNECTION_LOST as exc:
+        raise EngineStopped(docker_host(), strategy, step, f"the build's connection broke: {exc}") from exc
+    if previous and previous != image_id:
+        ledger.record(previous)
+    return BuildOutcome(image_id, time.monotonic() - started, steps, cached)
 
 
-def _fail(strategy: str, step: str, tail: collections.deque[str], message: str) -> None:
+def _image_id(client: docker.DockerClient, tag: str) -> str:
+    """The id of the image ``tag`` names now, or "" when there is none."""
+    try:
+        return str(client.images.get(tag).id)
+    except ImageNotFound:
+        return ""
+
+
+def _fail(
+    client: docker.DockerClient, strategy: str, step: str, tail: collections.deque[str], message: str
+) -> NoReturn:
+    """Raise what stopped the build: the engine going away, else the step's own failure."""
+    if not answers(client):
+        raise EngineStopped(docker_host(), strategy, step, "a ping gets no answer")
     log_tail = "\n".join(tail)
     missing = _NOT_ON_INDEX.search(log_tail)
     if missing:

@@ -6,8 +6,9 @@ own pip already trusts, as behind a corporate TLS proxy.
 
 The classic builder has no build secrets, and a COPY always makes a layer. So imgexp
 serves the bundle over http on the host's loopback (builds run on the host network),
-passes its URL as the build arg IMGEXP_CA_URL, and the install script fetches it into
-/tmp, points PIP_CERT at it and deletes it before its RUN step ends.
+passes its URL as the build arg IMGEXP_CA_URL, and each RUN step that installs sources
+requirements/imgexp-ca.sh, which fetches it into /tmp, points PIP_CERT and SSL_CERT_FILE
+at it and deletes it when the step ends.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ def find_ca_bundle(asked: str | Path | None = None) -> Path | None:
     """
     source, value = "the ca_bundle option", "" if asked is None else str(asked)
     if asked is None:
-        source, value = next(((name, os.environ[name]) for name in CA_ENVIRONMENT if os.environ.get(name)),
-                             ("pip's configuration (cert)", _pip_cert()))
+        source, value = next(
+            ((name, os.environ[name]) for name in CA_ENVIRONMENT if os.environ.get(name)),
+            ("pip's configuration (cert)", _pip_cert()),
+        )
     if not value:
         return None
     bundle = Path(value).expanduser()

@@ -9,6 +9,7 @@ from typing import Any
 
 import docker
 import requests
+import urllib3
 from docker.errors import DockerException
 
 from ..errors import EngineUnavailable
@@ -22,13 +23,25 @@ def connect(timeout: int = 900) -> docker.DockerClient:
 
     Raises EngineUnavailable, naming the address tried, when nothing answers.
     """
-    host = os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
     except (DockerException, requests.RequestException) as exc:
-        raise EngineUnavailable(host, _first_line(str(exc))) from exc
+        raise EngineUnavailable(docker_host(), _first_line(str(exc))) from exc
     return client
+
+
+def docker_host() -> str:
+    """The engine's address: DOCKER_HOST, or the default socket."""
+    return os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+
+
+def answers(client: docker.DockerClient, timeout: float = 10) -> bool:
+    """Whether the engine answers a ping within ``timeout`` seconds."""
+    try:
+        return client.api.get(f"{client.api.base_url}/_ping", timeout=timeout).ok
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        return False
 
 
 def describe_engine(client: docker.DockerClient) -> dict[str, Any]:
@@ -37,7 +50,7 @@ def describe_engine(client: docker.DockerClient) -> dict[str, Any]:
     info = client.info()
     return {
         "host": socket.gethostname(),
-        "docker_host": os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST,
+        "docker_host": docker_host(),
         "engine_version": version.get("Version"),
         "api_version": version.get("ApiVersion"),
         "client_api_version": client.api.api_version,

@@ -32,21 +32,64 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 _PYTHON = ["python3", "python3-venv", "python-is-python3", "ca-certificates", "netbase", "tzdata"]
 #: buildpack-deps:<release> (curl, scm and full layers), which python:<v> is built on
 _BUILDPACK_DEPS = [
-    "curl", "gnupg", "wget", "git", "mercurial", "openssh-client", "subversion", "procps",
-    "autoconf", "automake", "bzip2", "default-libmysqlclient-dev", "dpkg-dev", "file", "g++",
-    "gcc", "imagemagick", "libbz2-dev", "libc6-dev", "libcurl4-openssl-dev", "libdb-dev",
-    "libevent-dev", "libffi-dev", "libgdbm-dev", "libglib2.0-dev", "libgmp-dev", "libjpeg-dev",
-    "libkrb5-dev", "liblzma-dev", "libmagickcore-dev", "libmagickwand-dev", "libmaxminddb-dev",
-    "libncurses5-dev", "libncursesw5-dev", "libpng-dev", "libpq-dev", "libreadline-dev",
-    "libsqlite3-dev", "libssl-dev", "libtool", "libwebp-dev", "libxml2-dev", "libxslt1-dev",
-    "libyaml-dev", "make", "patch", "unzip", "xz-utils", "zlib1g-dev", "python3-dev",
+    "curl",
+    "gnupg",
+    "wget",
+    "git",
+    "mercurial",
+    "openssh-client",
+    "subversion",
+    "procps",
+    "autoconf",
+    "automake",
+    "bzip2",
+    "default-libmysqlclient-dev",
+    "dpkg-dev",
+    "file",
+    "g++",
+    "gcc",
+    "imagemagick",
+    "libbz2-dev",
+    "libc6-dev",
+    "libcurl4-openssl-dev",
+    "libdb-dev",
+    "libevent-dev",
+    "libffi-dev",
+    "libgdbm-dev",
+    "libglib2.0-dev",
+    "libgmp-dev",
+    "libjpeg-dev",
+    "libkrb5-dev",
+    "liblzma-dev",
+    "libmagickcore-dev",
+    "libmagickwand-dev",
+    "libmaxminddb-dev",
+    "libncurses5-dev",
+    "libncursesw5-dev",
+    "libpng-dev",
+    "libpq-dev",
+    "libreadline-dev",
+    "libsqlite3-dev",
+    "libssl-dev",
+    "libtool",
+    "libwebp-dev",
+    "libxml2-dev",
+    "libxslt1-dev",
+    "libyaml-dev",
+    "make",
+    "patch",
+    "unzip",
+    "xz-utils",
+    "zlib1g-dev",
+    "python3-dev",
 ]
 PACKAGES = {"full": _BUILDPACK_DEPS + _PYTHON, "slim": _PYTHON}
 
 #: apt settings of the official debian images (debuerreotype): no .deb cache, no lists bloat
+_REMOVE_DEBS = "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"
 _APT_OPTIONS = [
-    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }',
-    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }',
+    f'DPkg::Post-Invoke {{ "{_REMOVE_DEBS}"; }}',
+    f'APT::Update::Post-Invoke {{ "{_REMOVE_DEBS}"; }}',
     'Dir::Cache::pkgcache ""',
     'Dir::Cache::srcpkgcache ""',
     'Acquire::Languages "none"',
@@ -79,7 +122,7 @@ def command(kind: str, python: str) -> list[str]:
     if kind == "slim":
         argv += [f"--dpkgopt={opt}" for opt in _SLIM_DPKG_OPTIONS]
     mirror = os.environ.get("IMGEXP_DEBIAN_MIRROR") or DEFAULT_MIRROR
-    return argv + [release, "-", mirror]
+    return [*argv, release, "-", mirror]
 
 
 def bootstrap(
@@ -140,10 +183,9 @@ def _imported_id(answer: str) -> str:
     return ""
 
 
-def _drain(
-    stream: IO[bytes], tail: collections.deque[str], log: Callable[[str], None] | None
-) -> threading.Thread:
+def _drain(stream: IO[bytes], tail: collections.deque[str], log: Callable[[str], None] | None) -> threading.Thread:
     """Read mmdebstrap's progress in a thread (its stdout is the tarball)."""
+
     def read() -> None:
         for raw in stream:
             line = raw.decode(errors="replace").rstrip()

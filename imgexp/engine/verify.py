@@ -46,7 +46,8 @@ environment = {
     "implementation_name": implementation.name, "implementation_version": version,
     "os_name": os.name, "platform_machine": platform.machine(), "platform_release": platform.release(),
     "platform_system": platform.system(), "platform_version": platform.version(),
-    "python_full_version": platform.python_version(), "platform_python_implementation": platform.python_implementation(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
     "python_version": ".".join(platform.python_version_tuple()[:2]), "sys_platform": sys.platform,
 }
 print(MARKER + json.dumps({
@@ -108,7 +109,9 @@ def verify_image(
         return Verification(False, f"{python} exited with {status.get('StatusCode')}: {detail}")
     reports = [line.removeprefix(MARKER) for line in stdout.splitlines() if line.startswith(MARKER)]
     if not reports:
-        return Verification(False, f"{python} printed no import report: {(stderr or stdout).strip()[-ERROR_TAIL_CHARS:]}")
+        return Verification(
+            False, f"{python} printed no import report: {(stderr or stdout).strip()[-ERROR_TAIL_CHARS:]}"
+        )
     report = json.loads(reports[-1])
     environment = report["environment"]
     skipped = tuple(n for n, ms in (markers or {}).items() if not any(Marker(m).evaluate(environment) for m in ms))

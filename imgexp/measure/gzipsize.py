@@ -4,6 +4,8 @@ The registry push of a layer is a gzip stream at the default level (6), so that 
 size estimated here. Like pigz, the stream is cut into 1 MiB blocks compressed in threads
 (zlib and ISA-L release the GIL), each primed with the 32 KiB before it, so a sum over
 blocks matches one sequential stream: ``gzip -c`` of the same bytes agrees within 0.2 %.
+Each of the 256 KiB units below ends in a flush of some 5 to 20 bytes: on data that
+deflates about 1000:1 (runs of zeros) that is several % of a tiny compressed size.
 
 Level 6 deflates about 30 MB/s a core, too slow to run over a 1 GB layer while the engine
 streams it. So the estimate works in 256 KiB units: every unit goes through ISA-L's
@@ -72,10 +74,10 @@ def _block_sizes(block: bytearray, primer: memoryview | None, sampled: tuple[boo
     fast = isal_zlib.compressobj(FAST_LEVEL, *_settings(primer))
     sizes = []
     for index, start in enumerate(range(0, len(block) or 1, UNIT_BYTES)):  # an empty stream: one empty unit
-        unit = view[start:start + UNIT_BYTES]
+        unit = view[start : start + UNIT_BYTES]
         slow = None
         if sampled[index]:
-            window = view[max(0, start - WINDOW_BYTES):start] if start else primer
+            window = view[max(0, start - WINDOW_BYTES) : start] if start else primer
             slow = _deflated_size(zlib.compressobj(GZIP_LEVEL, *_settings(window)), unit)
         sizes.append(UnitSizes(len(unit), _deflated_size(fast, unit), slow))
     return sizes
@@ -111,8 +113,7 @@ class GzipSizer:
         """A counter for a stream of ``length`` bytes (the length sets which units are sampled)."""
         return GzipCounter(self, length)
 
-    def submit(self, block: bytearray, primer: memoryview | None,
-               sampled: tuple[bool, ...]) -> Future[list[UnitSizes]]:
+    def submit(self, block: bytearray, primer: memoryview | None, sampled: tuple[bool, ...]) -> Future[list[UnitSizes]]:
         self._slots.acquire()
         future = self._pool.submit(_block_sizes, block, primer, sampled)
         future.add_done_callback(lambda _: self._slots.release())
@@ -143,7 +144,7 @@ class GzipCounter:
         view = memoryview(data)
         while view:
             take = min(len(view), BLOCK_BYTES - self._filled)
-            self._block[self._filled:self._filled + take] = view[:take]
+            self._block[self._filled : self._filled + take] = view[:take]
             self._filled += take
             view = view[take:]
             if self._filled == BLOCK_BYTES:
@@ -165,6 +166,6 @@ class GzipCounter:
     def total(self) -> int:
         """The stream's gzip size: level 6 where deflated, predicted from ISA-L elsewhere."""
         if self._filled or not self._futures:
-            self._send(self._block[:self._filled])
+            self._send(self._block[: self._filled])
             self._filled = 0
         return GZIP_FRAME_BYTES + predict_total([unit for future in self._futures for unit in future.result()])

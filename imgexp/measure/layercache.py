@@ -54,7 +54,7 @@ class LayerCache:
             tar_bytes=size,
             compressed_bytes=data["compressed_bytes"],
             compressed_exact=data["compressed_exact"],
-            entries=[tuple(e) for e in data["entries"]],  # type: ignore[misc]
+            entries=[(path, kind, size) for path, kind, size in data["entries"]],
             records=data["records"],
         )
 
@@ -77,5 +77,3 @@ def cached_scan(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer, cac
         if cache:
             cache.put(scan)
     return scan
-
-

@@ -69,7 +69,9 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
     """Each layer's chain ID: the digest of the layer's diff ID and the chain ID under it."""
     chain: list[str] = []
     for diff_id in diff_ids:
-        chain.append(diff_id if not chain else "sha256:" + hashlib.sha256(f"{chain[-1]} {diff_id}".encode()).hexdigest())
+        chain.append(
+            diff_id if not chain else "sha256:" + hashlib.sha256(f"{chain[-1]} {diff_id}".encode()).hexdigest()
+        )
     return chain
 
 
@@ -122,7 +124,9 @@ def layer_chunks(pieces: list[Piece]) -> Iterator[bytes]:
             while left:
                 chunk = contents.read(min(left, READ_BYTES))
                 if not chunk:
-                    raise ValueError(f"{path} in the engine's layer store is shorter than its layer's tar says ({size} bytes)")
+                    raise ValueError(
+                        f"{path} in the engine's layer store is shorter than its layer's tar says ({size} bytes)"
+                    )
                 left -= len(chunk)
                 yield chunk
 
@@ -148,8 +152,9 @@ def read_stored(store: LayerStore, image_id: str, cache: LayerCache | None = Non
             if pieces is None:
                 return None
             try:
-                scans.append(cached_scan(f"chain-{chain}", tar_bytes(pieces), ChunkCursor(layer_chunks(pieces)),
-                                         sizer, cache))
+                scans.append(
+                    cached_scan(f"chain-{chain}", tar_bytes(pieces), ChunkCursor(layer_chunks(pieces)), sizer, cache)
+                )
             except (OSError, ValueError):  # a file this process may not read (rootless engines): save has it
                 return None
     return SavedImage(layers=scans, config=config)

@@ -88,7 +88,7 @@ class ChunkCursor:
     def pieces(self, size: int) -> Iterator[memoryview]:
         """Consume up to ``size`` bytes, yielded as views into the chunks (valid until the next call)."""
         while size > 0 and self._available():
-            piece = self._view[self._position:self._position + size]
+            piece = self._view[self._position : self._position + size]
             self._position += len(piece)
             self.offset += len(piece)
             size -= len(piece)
@@ -101,8 +101,8 @@ class ChunkCursor:
                 following = next(self._chunks)
             except StopIteration:
                 break
-            self._view, self._position = memoryview(bytes(self._view[self._position:]) + following), 0
-        return bytes(self._view[self._position:self._position + size]) if self._available() else b""
+            self._view, self._position = memoryview(bytes(self._view[self._position :]) + following), 0
+        return bytes(self._view[self._position : self._position + size]) if self._available() else b""
 
 
 class StreamFile(io.RawIOBase):
@@ -113,8 +113,9 @@ class StreamFile(io.RawIOBase):
     passed over, read or skipped, is handed to ``sink`` as well.
     """
 
-    def __init__(self, cursor: ChunkCursor, length: int | None = None,
-                 sink: Callable[[memoryview], None] | None = None) -> None:
+    def __init__(
+        self, cursor: ChunkCursor, length: int | None = None, sink: Callable[[memoryview], None] | None = None
+    ) -> None:
         self._cursor = cursor
         self._start = cursor.offset
         self._length = length
@@ -151,7 +152,7 @@ class StreamFile(io.RawIOBase):
         target = memoryview(buffer).cast("B")
         filled = 0
         for piece in self._pieces(len(target)):
-            target[filled:filled + len(piece)] = piece
+            target[filled : filled + len(piece)] = piece
             filled += len(piece)
         return filled
 
@@ -212,8 +213,9 @@ def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> L
     if size:
         source = _CalledFromC(contents)
         try:
-            with libarchive.stream_reader(source, format_name="tar", filter_name="all" if compressed else "none",
-                                          block_size=LAYER_BUFFER_BYTES) as layer:
+            with libarchive.stream_reader(
+                source, format_name="tar", filter_name="all" if compressed else "none", block_size=LAYER_BUFFER_BYTES
+            ) as layer:
                 for entry in layer:
                     _record_entry(entry, scan)
         except libarchive.ArchiveError as error:
@@ -239,7 +241,7 @@ def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
     if base == OPAQUE_MARKER:
         scan.entries.append((directory, OPAQUE, 0))
     elif base.startswith(WHITEOUT_PREFIX):
-        scan.entries.append((posixpath.join(directory, base[len(WHITEOUT_PREFIX):]), WHITEOUT, 0))
+        scan.entries.append((posixpath.join(directory, base[len(WHITEOUT_PREFIX) :]), WHITEOUT, 0))
     elif entry.isdir:
         scan.entries.append((path, DIR, 0))
     elif entry.isreg and not entry.islnk:
@@ -248,5 +250,3 @@ def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
             scan.records[path] = b"".join(entry.get_blocks()).decode(errors="replace")
     else:
         scan.entries.append((path, LINK, 0))
-
-

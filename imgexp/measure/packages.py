@@ -34,7 +34,7 @@ def part_of(relative: str) -> str:
         return "pycache"
     if "tests" in components[:-1] or "test" in components[:-1]:
         return "tests"
-    if name.endswith(".so") or ".so." in name or name.endswith(".pyd"):
+    if name.endswith((".so", ".pyd")) or ".so." in name:
         return "extensions"
     return "other"
 
@@ -103,7 +103,7 @@ def _owners(
             if not path.startswith(site + "/"):
                 continue  # scripts in bin/: outside the site directory
             owners[path] = name
-            top = path[len(site) + 1:].split("/", 1)[0]
+            top = path[len(site) + 1 :].split("/", 1)[0]
             top_owners.setdefault((site, top), name)
             top_owners.setdefault((site, _module_of(top)), name)
     return owners, top_owners, versions

@@ -46,8 +46,9 @@ def read_saved(chunks: Iterable[bytes], cache: LayerCache | None = None) -> Save
     with GzipSizer() as sizer, tarfile.open(fileobj=StreamFile(cursor), mode="r:") as archive:
         for member in archive:
             if member.issym() or member.islnk():
-                aliases[member.name] = posixpath.normpath(posixpath.join(posixpath.dirname(member.name),
-                                                                         member.linkname))
+                aliases[member.name] = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(member.name), member.linkname)
+                )
                 continue
             if not member.isfile():
                 continue

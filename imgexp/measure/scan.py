@@ -31,13 +31,21 @@ from .savestream import read_saved, save_chunks
 from .waste import replay
 
 LAYER_COLUMNS = [
-    "index", "created_by", "origin", "tar_bytes", "file_bytes", "files",
-    "compressed_bytes", "compressed_exact", "wasted_bytes", "diff_id",
+    "index",
+    "created_by",
+    "origin",
+    "tar_bytes",
+    "file_bytes",
+    "files",
+    "compressed_bytes",
+    "compressed_exact",
+    "wasted_bytes",
+    "diff_id",
 ]
 ESTIMATE_METHOD = (
     f"estimate: gzip level {GZIP_LEVEL} (the registry push default) of each uncompressed layer tar, "
     f"in {UNIT_BYTES >> 10} KiB units; in a layer of over {SAMPLED_UNITS} units, {SAMPLED_UNITS} are deflated "
-    "and the rest predicted from an ISA-L pass (imgexp.gzipsize)"
+    "and the rest predicted from an ISA-L pass (imgexp.measure.gzipsize)"
 )
 EXACT_METHOD = "exact: size of each layer's compressed blob"
 SAVE_SOURCE = "docker save"
@@ -77,7 +85,10 @@ def image_size(client: docker.DockerClient, image_id: str, base: BaseImage) -> I
 
 
 def scan_image(
-    client: docker.DockerClient, image_id: str, base: BaseImage, cache: LayerCache | None = None,
+    client: docker.DockerClient,
+    image_id: str,
+    base: BaseImage,
+    cache: LayerCache | None = None,
     layer_store: bool = True,
 ) -> ImageScan:
     """Read the image's layer tars once (from the layer store when ``layer_store`` and readable) and measure."""
@@ -118,12 +129,28 @@ def scan_and_record(
 
 
 def load_layers(out: str | Path, strategy: str | None = None) -> pd.DataFrame:
-    """The per-layer tables of a run, one strategy's or all with a ``strategy`` column."""
+    """The per-layer tables of a run, one strategy's or all with a ``strategy`` column.
+
+    Parameters
+    ----------
+    out
+        The run's results folder (the tables are ``<out>/layers/<strategy>.csv``).
+    strategy
+        One strategy's table; None: every strategy's, one after the other.
+    """
     return _load(Path(out) / "layers", strategy)
 
 
 def load_packages(out: str | Path, strategy: str | None = None) -> pd.DataFrame:
-    """The per-package tables of a run, one strategy's or all with a ``strategy`` column."""
+    """The per-package tables of a run, one strategy's or all with a ``strategy`` column.
+
+    Parameters
+    ----------
+    out
+        The run's results folder (the tables are ``<out>/packages/<strategy>.csv``).
+    strategy
+        One strategy's table; None: every strategy's, one after the other.
+    """
     return _load(Path(out) / "packages", strategy)
 
 
@@ -146,7 +173,7 @@ def _base_layer_count(client: docker.DockerClient, saved: SavedImage, base: Base
     base_ids = client.images.get(base.image_id).attrs.get("RootFS", {}).get("Layers", [])
     ids = saved.config.get("rootfs", {}).get("diff_ids", [])
     shared = 0
-    for mine, theirs in zip(ids, base_ids):
+    for mine, theirs in zip(ids, base_ids, strict=False):
         if mine != theirs:
             break
         shared += 1
@@ -158,18 +185,20 @@ def _layer_frame(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.D
     diff_ids = saved.config.get("rootfs", {}).get("diff_ids", [])
     rows = []
     for index, layer in enumerate(saved.layers):
-        rows.append({
-            "index": index,
-            "created_by": _instruction(history[index].get("created_by", "")) if index < len(history) else "",
-            "origin": "base" if index < base_layers else "added",
-            "tar_bytes": layer.tar_bytes,
-            "file_bytes": sum(size for _, kind, size in layer.entries if kind == "file"),
-            "files": sum(1 for _, kind, _ in layer.entries if kind == "file"),
-            "compressed_bytes": layer.compressed_bytes,
-            "compressed_exact": layer.compressed_exact,
-            "wasted_bytes": wasted[index],
-            "diff_id": diff_ids[index] if index < len(diff_ids) else layer.member,
-        })
+        rows.append(
+            {
+                "index": index,
+                "created_by": _instruction(history[index].get("created_by", "")) if index < len(history) else "",
+                "origin": "base" if index < base_layers else "added",
+                "tar_bytes": layer.tar_bytes,
+                "file_bytes": sum(size for _, kind, size in layer.entries if kind == "file"),
+                "files": sum(1 for _, kind, _ in layer.entries if kind == "file"),
+                "compressed_bytes": layer.compressed_bytes,
+                "compressed_exact": layer.compressed_exact,
+                "wasted_bytes": wasted[index],
+                "diff_id": diff_ids[index] if index < len(diff_ids) else layer.member,
+            }
+        )
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)
 
 

@@ -4,7 +4,9 @@ Layers are replayed bottom first. When a later layer writes a path again, remove
 (a whiteout), hides a directory (an opaque whiteout) or turns a file into a directory,
 the bytes of the copy that can no longer be seen are wasted: every pull downloads them,
 no container can read them. Each hidden copy counts once; the copy that stays visible is
-not waste (dive counts it too, wagoodman/dive#684).
+not waste (dive counts it too, wagoodman/dive#684). As the OCI image spec says, a whiteout
+or an opaque marker hides only what lower layers hold: what its own layer writes stays,
+wherever in the layer's tar the marker comes (moby/moby#17766).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def replay(layers: Sequence[Iterable[Entry]]) -> FinalFilesystem:
     children: defaultdict[str, set[str]] = defaultdict(set)
     wasted = [0] * len(layers)
     shipped = 0
+    fresh: set[str] = set()
+    """paths the current layer writes, and their parents"""
 
     def forget(path: str) -> None:
         """Remove ``path`` and everything under it, counting hidden file bytes as waste."""
@@ -58,23 +62,30 @@ def replay(layers: Sequence[Iterable[Entry]]) -> FinalFilesystem:
         for child in children.pop(path, ()):
             forget(child)
         children.get(posixpath.dirname(path), set()).discard(path)
+        fresh.discard(path)
+
+    def hide(path: str) -> None:
+        """A whiteout of ``path``: forget what lower layers hold there, keep what this layer writes."""
+        if path not in fresh:
+            forget(path)
+            return
+        for child in list(children.get(path, ())):
+            hide(child)
 
     def place(path: str) -> None:
-        while path:
-            parent = posixpath.dirname(path)
-            siblings = children[parent]
-            if path in siblings:
-                return
-            siblings.add(path)
-            path = parent
+        while path and path not in fresh:
+            fresh.add(path)
+            children[posixpath.dirname(path)].add(path)
+            path = posixpath.dirname(path)
 
     for index, entries in enumerate(layers):
+        fresh.clear()
         for path, kind, size in entries:
             if kind == OPAQUE:
                 for child in list(children.get(path, ())):
-                    forget(child)
+                    hide(child)
             elif kind == WHITEOUT:
-                forget(path)
+                hide(path)
             elif kind == DIR:
                 if path in files:
                     forget(path)

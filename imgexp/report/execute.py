@@ -66,5 +66,3 @@ def render_html(executed: Path, title: str) -> str:
     notebook = nbformat.read(executed, as_version=4)
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     return body
-
-

@@ -80,10 +80,17 @@ def pull_bars(results: pd.DataFrame) -> Figure:
     fig, ax = _figure(7, 1.2 + 0.9 * len(rows))
     positions = range(len(rows))
     disk = ax.barh([p - 0.2 for p in positions], rows["size_bytes"], height=0.4, color=BASELINE_COLOR, label="on disk")
-    pull = ax.barh([p + 0.2 for p in positions], rows["compressed_bytes"], height=0.4, color=PULL_COLOR,
-                   label="to pull (compressed)")
+    pull = ax.barh(
+        [p + 0.2 for p in positions],
+        rows["compressed_bytes"],
+        height=0.4,
+        color=PULL_COLOR,
+        label="to pull (compressed)",
+    )
     ax.bar_label(disk, labels=list(rows["size"]), padding=4)
-    ax.bar_label(pull, labels=[f"{r.compressed} ({how_label(r.compressed_exact)})" for r in rows.itertuples()], padding=4)
+    ax.bar_label(
+        pull, labels=[f"{r.compressed} ({how_label(r.compressed_exact)})" for r in rows.itertuples()], padding=4
+    )
     ax.set_yticks(list(positions), list(rows["strategy"]))
     ax.invert_yaxis()
     _bytes_axis(ax)
@@ -105,18 +112,34 @@ def build_time_bars(results: pd.DataFrame) -> Figure:
     fig, ax = _figure(7, 1.2 + 0.9 * len(rows))
     positions = list(range(len(rows)))
     if timed:
-        cold = ax.barh([p - 0.2 for p in positions], rows["cold_build_seconds"].fillna(0), height=0.4,
-                       color=BAR_COLOR, label="cold: no cache")
-        warm = ax.barh([p + 0.2 for p in positions], rows["warm_build_seconds"].fillna(0), height=0.4,
-                       color=PULL_COLOR, label="warm: every step cached")
+        cold = ax.barh(
+            [p - 0.2 for p in positions],
+            rows["cold_build_seconds"].fillna(0),
+            height=0.4,
+            color=BAR_COLOR,
+            label="cold: no cache",
+        )
+        warm = ax.barh(
+            [p + 0.2 for p in positions],
+            rows["warm_build_seconds"].fillna(0),
+            height=0.4,
+            color=PULL_COLOR,
+            label="warm: every step cached",
+        )
         ax.bar_label(cold, labels=[seconds_label(v) for v in rows["cold_build_seconds"]], padding=4)
         ax.bar_label(warm, labels=[seconds_label(v) for v in rows["warm_build_seconds"]], padding=4)
         ax.set_title("Build time per strategy, cold and warm")
         fig.legend(loc="outside lower center", ncols=2, frameon=False)
     else:
         bars = ax.barh(positions, rows["build_seconds"], color=BAR_COLOR)
-        ax.bar_label(bars, labels=[f"{seconds_label(r.build_seconds)} ({r.cached_steps}/{r.build_steps} steps cached)"
-                                   for r in rows.itertuples()], padding=4)
+        ax.bar_label(
+            bars,
+            labels=[
+                f"{seconds_label(r.build_seconds)} ({r.cached_steps}/{r.build_steps} steps cached)"
+                for r in rows.itertuples()
+            ],
+            padding=4,
+        )
         ax.set_title("Time of the build that made each image (cold and warm not recorded: use --timings)")
     ax.set_yticks(positions, list(rows["strategy"]))
     ax.invert_yaxis()
@@ -144,7 +167,7 @@ def package_split_bars(results: pd.DataFrame) -> Figure:
 
 
 def waterfall_chart(results: pd.DataFrame, metric: str = "size_bytes") -> Figure | Markdown:
-    """From the baseline to the smallest working image by ``metric`` (imgexp.attribution.waterfall), one bar a change."""
+    """From the baseline to the smallest working image by ``metric`` (imgexp.waterfall), one bar a change."""
     table = waterfall_steps(results, metric)
     if isinstance(table, Markdown):
         return table
@@ -159,19 +182,27 @@ def waterfall_chart(results: pd.DataFrame, metric: str = "size_bytes") -> Figure
             color = SAVING_COLOR if row.delta_bytes <= 0 else GROWTH_COLOR
             ax.barh(position, abs(row.delta_bytes), left=min(previous, row.total_bytes), color=color)
             label = f"{signed_size(row.delta_bytes)} = {human_size(row.total_bytes)} ({row.pct_of_baseline:.0f}%)"
-        ax.annotate(label, (max(previous, row.total_bytes), position), xytext=(4, 0),
-                    textcoords="offset points", va="center")
+        ax.annotate(
+            label, (max(previous, row.total_bytes), position), xytext=(4, 0), textcoords="offset points", va="center"
+        )
         names.append(row.strategy)
         previous = row.total_bytes
     ax.barh(len(table), last.total_bytes, color=BAR_COLOR)
-    ax.annotate(f"{human_size(last.total_bytes)}: {last.pct_of_baseline:.0f}% of {baseline.strategy}",
-                (last.total_bytes, len(table)), xytext=(4, 0), textcoords="offset points", va="center")
-    ax.set_yticks(range(len(table) + 1), names + [f"= {last.strategy}"])
+    ax.annotate(
+        f"{human_size(last.total_bytes)}: {last.pct_of_baseline:.0f}% of {baseline.strategy}",
+        (last.total_bytes, len(table)),
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+    )
+    ax.set_yticks(range(len(table) + 1), [*names, f"= {last.strategy}"])
     ax.invert_yaxis()
     _bytes_axis(ax)
     ax.set_xlim(0, baseline.total_bytes * 1.45)
     ax.set_xlabel(METRICS.get(metric, metric))
-    ax.set_title(f"{METRICS.get(metric, metric).capitalize()}: from {baseline.strategy} to {last.strategy}, one change a bar")
+    ax.set_title(
+        f"{METRICS.get(metric, metric).capitalize()}: from {baseline.strategy} to {last.strategy}, one change a bar"
+    )
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 

@@ -17,7 +17,7 @@ BASELINE_COLOR = "#9aa5b1"
 PULL_COLOR = "#e08a2c"
 SAVING_COLOR = "#3a9a5b"
 GROWTH_COLOR = "#c23b3b"
-#: the parts of site-packages (imgexp.packages.PARTS), how a chart names them, and their colors
+#: the parts of site-packages (imgexp.measure.packages.PARTS), how a chart names them, and their colors
 PART_STYLES = {
     "pycache": ("bytecode (__pycache__)", "#e08a2c"),
     "tests": ("tests", "#c23b3b"),
@@ -26,6 +26,7 @@ PART_STYLES = {
 }
 #: the results columns a waterfall can follow, as its charts name them
 METRICS = {"size_bytes": "size on disk", "compressed_bytes": "pull size (compressed)"}
+
 
 def waterfall_steps(results: pd.DataFrame, metric: str) -> pd.DataFrame | Markdown:
     """attribution.waterfall, or a Markdown line saying why there is none."""
@@ -59,5 +60,3 @@ def build_time_label(cold: Any, warm: Any, missing: str = "") -> str:
 
 def signed_size(delta: float) -> str:
     return ("-" if delta < 0 else "+") + human_size(abs(delta))
-
-

@@ -13,19 +13,17 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import strategies
 from ..attribution import smallest_working
-from ..engine.bases import BaseSource
 from ..errors import ImgexpError
-from ..experiment import DEFAULT_PYTHON, DEFAULT_VENV_NAME, run
+from ..experiment import Settings, run
 from ..measure.scan import load_layers, load_packages
-from ..paths import DATA, DEFAULT_DOCKERFILES, NOTEBOOKS
-from ..requirements import read_requirements
+from ..paths import DATA
 from ..results import load_results
 from ..units import human_size
 from .tables import field_table
 
-DEMO_REQUIREMENTS = NOTEBOOKS / "requirements-demo.txt"
+#: the Settings options that are paths
+PATHS = ("requirements", "dockerfiles", "out", "ca_bundle")
 
 
 def resolve(path: str | Path) -> Path:
@@ -34,97 +32,74 @@ def resolve(path: str | Path) -> Path:
     return path if path.is_absolute() else DATA / path
 
 
-def check_parameters(**parameters: Any) -> Styler:
-    """Check a notebook's parameters before anything is built, and show them.
+def check_parameters(**parameters: Any) -> Settings:
+    """A notebook's Settings, checked before anything is built.
 
     A missing requirements file raises RequirementsNotFound and an unknown strategy
     StrategyNotFound, each naming the fix.
+
+    Parameters
+    ----------
+    **parameters
+        Options of imgexp.Settings; relative paths are taken from the repository root.
     """
-    dockerfiles = resolve(parameters.get("dockerfiles", DEFAULT_DOCKERFILES))
-    if "requirements" in parameters:
-        read_requirements(resolve(parameters["requirements"]))
-    names = list(parameters.get("strategies") or []) + ([parameters["strategy"]] if "strategy" in parameters else [])
-    for name in names:
-        strategies.load(name, dockerfiles)
-    shown = {k: resolve(v) if k in ("requirements", "out", "dockerfiles") else v for k, v in parameters.items()}
-    return field_table(shown, "parameter")
+    paths = {name: resolve(value) for name, value in parameters.items() if name in PATHS and value}
+    return Settings(**{**parameters, **paths})
 
 
-def strategy_result(
-    strategy: str,
-    out: str | Path,
-    requirements: str | Path = DEMO_REQUIREMENTS,
-    python: str = DEFAULT_PYTHON,
-    base_source: BaseSource = "auto",
-    dockerfiles: str | Path = DEFAULT_DOCKERFILES,
-    venv_name: str = DEFAULT_VENV_NAME,
-    progress: bool | None = False,
-) -> pd.DataFrame:
+def settings_table(settings: Settings, **notebook: Any) -> Styler:
+    """The settings a notebook runs with, as published pages show them, then its own ``notebook`` parameters."""
+    return field_table({**settings.shown(), **notebook}, "parameter")
+
+
+def strategy_result(strategy: str, settings: Settings) -> pd.DataFrame:
     """One strategy's result row, built or reused through imgexp.run.
 
-    It runs into ``strategy_folder(strategy, out)`` so the experiment's own results in ``out``
+    It runs into ``strategy_folder(strategy, settings.out)`` so the experiment's own results
     stay whole; the experiment's row for this strategy, with its layer and package tables,
     is offered for reuse first, so a strategy the experiment already measured with the same
     settings is not built again (and a rebuild writes its own tables over the copies).
+
+    Parameters
+    ----------
+    strategy
+        The strategy's name.
+    settings
+        The notebook's Settings; its ``out`` holds the experiment.
     """
-    out = resolve(out)
-    own = strategy_folder(strategy, out)
-    if (out / "rows" / f"{strategy}.json").is_file():
+    own = strategy_folder(strategy, settings.out)
+    if (settings.out / "rows" / f"{strategy}.json").is_file():
         for kind, suffix in (("rows", "json"), ("layers", "csv"), ("packages", "csv")):
-            measured = out / kind / f"{strategy}.{suffix}"
+            measured = settings.out / kind / f"{strategy}.{suffix}"
             if measured.is_file():
                 (own / kind).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(measured, own / kind / measured.name)
-    result = run(
-        requirements=resolve(requirements),
-        strategy_names=[strategy],
-        python=python,
-        out=own,
-        base_source=base_source,
-        dockerfiles=resolve(dockerfiles),
-        venv_name=venv_name,
-        progress=progress,
-    )
+    result = run(settings, strategies=(strategy,), out=own)
     row = result.iloc[0]
     if row["status"] != "ok":
         raise ImgexpError(f"Strategy {strategy!r} was not run: {row['reason']}")
     return result
 
 
-def experiment_results(
-    out: str | Path,
-    run_experiment: bool = True,
-    requirements: str | Path = DEMO_REQUIREMENTS,
-    strategy_names: list[str] | None = None,
-    python: str = DEFAULT_PYTHON,
-    base_source: BaseSource = "auto",
-    dockerfiles: str | Path = DEFAULT_DOCKERFILES,
-    venv_name: str = DEFAULT_VENV_NAME,
-    timings: bool = False,
-    progress: bool | None = False,
-) -> pd.DataFrame:
-    """An experiment's results: run (reusing every strategy already measured in ``out``) or only read.
+def experiment_results(settings: Settings, run_experiment: bool = True) -> pd.DataFrame:
+    """An experiment's results: run (reusing every strategy already measured in ``settings.out``) or only read.
 
-    With ``timings``, a strategy not timed yet is built cold and then warm (see imgexp.run).
+    Parameters
+    ----------
+    settings
+        The notebook's Settings; with ``timings``, a strategy not timed yet is built cold and
+        then warm (see imgexp.run).
+    run_experiment
+        False only reads ``settings.out``; ImgexpError when it holds no experiment.
     """
-    if not run_experiment:
-        if not (resolve(out) / "results.json").is_file():
-            raise ImgexpError(
-                f"No experiment in {resolve(out)}: results.json is missing. Run `imgexp run --out {out}` "
-                "first, or set run_experiment = True."
-            )
-        return load_results(resolve(out))
-    return run(
-        requirements=resolve(requirements),
-        strategy_names=strategy_names,
-        python=python,
-        out=resolve(out),
-        base_source=base_source,
-        dockerfiles=resolve(dockerfiles),
-        venv_name=venv_name,
-        timings=timings,
-        progress=progress,
-    )
+    if run_experiment:
+        return run(settings)
+    if not (settings.out / "results.json").is_file():
+        raise ImgexpError(
+            f"No experiment in {settings.out}: results.json is missing. Run `imgexp run --out {settings.out}` "
+            "first, or set run_experiment = True."
+        )
+    return load_results(settings.out)
 
 
 def strategy_folder(strategy: str, out: str | Path) -> Path:
@@ -154,7 +129,7 @@ def verdict(result: pd.DataFrame) -> str:
 def ranking(results: pd.DataFrame) -> str:
     """The strategies from smallest to largest image, and whether each image works."""
     ok = results[results["status"] == "ok"].sort_values("size_bytes")
-    broken = [s for s, v in zip(ok["strategy"], ok["verified"]) if not v]
+    broken = [s for s, v in zip(ok["strategy"], ok["verified"], strict=True) if not v]
     order = " < ".join(ok["strategy"])
     return f"smallest first: {order}; " + (f"NOT working: {', '.join(broken)}" if broken else "every image works")
 
@@ -194,13 +169,14 @@ def provenance_facts(results: pd.DataFrame) -> dict[str, str]:
     for kind, base in provenance["bases"].items():
         origin = "offline stand-in, not the official image" if base["standin"] else "official image"
         facts[f"{kind} base"] = f"{base['image']} {base['digest']} ({human_size(base['size_bytes'])}, {origin})"
-    facts.update({
-        "requirements": f"{reqs['path']} sha256 {reqs['sha256']}: {', '.join(reqs['names'])}",
-        "package versions": "pip_freeze of each row (results.csv), read inside each image",
-        "how measured": provenance["how"],
-        "command": provenance["command"],
-        "imgexp": provenance["imgexp_version"],
-    })
+    facts.update(
+        {
+            "requirements": f"{reqs['path']} sha256 {reqs['sha256']}: {', '.join(reqs['names'])}",
+            "strategies from": provenance["dockerfiles"],
+            "package versions": "pip_freeze of each row (results.csv), read inside each image",
+            "how measured": provenance["how"],
+            "command": provenance["command"],
+            "imgexp": provenance["imgexp_version"],
+        }
+    )
     return facts
-
-

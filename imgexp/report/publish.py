@@ -3,12 +3,12 @@
 ``publish`` runs the experiment into a folder (every strategy already measured there is
 reused), runs notebooks/strategy.ipynb once per strategy and notebooks/compare.ipynb with
 papermill into ``<out>/notebooks/``, renders each to HTML with its code hidden, and writes
-``<out>/index.html``.
+``<out>/index.html``. The pages show paths relative to the repository or to ``out``
+(imgexp.experiment.shown_path), never the machine's.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import html
 from dataclasses import dataclass, field
@@ -17,55 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from .. import strategies
-from ..engine.bases import BaseSource
 from ..errors import BuildFailed
-from ..experiment import DEFAULT_PYTHON, DEFAULT_VENV_NAME, run
-from ..paths import DEFAULT_DOCKERFILES
+from ..experiment import Settings, run
+from ..paths import DATA
 from ..progress import Progress
 from ..results import write_atomic
 from ..units import human_size
 from .execute import COMPARE_NOTEBOOK, STRATEGY_NOTEBOOK, Page, run_page
-from .pages import provenance_facts, ranking
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the experiment and every notebook of one report share."""
-
-    requirements: Path
-    strategy_names: tuple[str, ...]
-    python: str = DEFAULT_PYTHON
-    base_source: BaseSource = "auto"
-    dockerfiles: Path = DEFAULT_DOCKERFILES
-    venv_name: str = DEFAULT_VENV_NAME
-    ca_bundle: str | None = None
-    timings: bool = False
-
-    @classmethod
-    def from_run_options(cls, args: argparse.Namespace) -> Settings:
-        """Settings from the options of imgexp.cli.add_run_options."""
-        return cls(
-            requirements=Path(args.requirements).resolve(),
-            strategy_names=tuple(strategies.parse_names(args.strategies, args.dockerfiles)),
-            python=args.python,
-            base_source=args.base_source,
-            dockerfiles=Path(args.dockerfiles).resolve(),
-            venv_name=args.venv_name,
-            ca_bundle=args.ca_bundle,
-            timings=args.timings,
-        )
-
-    def parameters(self, out: Path) -> dict[str, Any]:
-        """The papermill parameters every notebook takes."""
-        return {
-            "requirements": str(self.requirements),
-            "python": self.python,
-            "base_source": self.base_source,
-            "dockerfiles": str(self.dockerfiles),
-            "venv_name": self.venv_name,
-            "out": str(out),
-        }
+from .pages import PATHS, provenance_facts, ranking
 
 
 @dataclass
@@ -87,18 +46,29 @@ class Published:
         return bool(measured["verified"].all()) and all(p.ok for p in self.pages) and not self.build_failures
 
 
-def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress: bool | None = None) -> Published:
-    """Run the experiment into ``out`` (reusing what it already holds), then its notebooks, HTML and index."""
-    out = Path(out).resolve()
-    console = Progress(progress)
-    results, failures = _run_experiment(settings, out, rebuild, progress)
+def publish(settings: Settings) -> Published:
+    """Run the experiment into ``settings.out`` (reusing what it holds), then its notebooks, HTML and index.
+
+    Parameters
+    ----------
+    settings
+        The report's Settings; ``rebuild`` and ``progress`` apply to the experiment, the
+        notebooks reuse its images.
+    """
+    out, console = settings.out, Progress(settings.progress)
+    names = [strategy.name for strategy in settings.chosen]
+    results, failures = _run_experiment(settings, names)
     not_run = _not_run(results)
     pages = []
-    for name in [n for n in settings.strategy_names if n not in not_run]:
-        parameters = {"strategy": name, **settings.parameters(out)}
+    for name in [n for n in names if n not in not_run]:
+        parameters = {"strategy": name, **notebook_parameters(settings)}
         pages.append(run_page(STRATEGY_NOTEBOOK, out, f"strategy-{name}", f"Strategy {name}", parameters, console))
-    compare = {"strategies": list(settings.strategy_names), "run_experiment": False, "timings": settings.timings,
-               **settings.parameters(out)}
+    compare = {
+        "strategies": names,
+        "run_experiment": False,
+        "timings": settings.timings,
+        **notebook_parameters(settings),
+    }
     pages.append(run_page(COMPARE_NOTEBOOK, out, "compare", "Comparison of strategies", compare, console))
     index = out / "index.html"
     write_atomic(index, index_html(out, pages, results, failures, not_run))
@@ -106,36 +76,38 @@ def publish(settings: Settings, out: str | Path, rebuild: bool = False, progress
     return Published(out, index, pages, results, failures)
 
 
+def notebook_parameters(settings: Settings) -> dict[str, Any]:
+    """The papermill parameters every notebook takes: paths inside the repository relative to it
+    (the notebooks resolve them from there), others whole."""
+    parameters: dict[str, Any] = {
+        "python": settings.python,
+        "base_source": settings.base_source,
+        "venv_name": settings.venv_name,
+    }
+    for name in PATHS:
+        value = getattr(settings, name)
+        if value:  # not a ca_bundle of None (the host's) or "" (none)
+            path = Path(value)
+            value = str(path.relative_to(DATA) if path.is_relative_to(DATA) else path)
+        parameters[name] = value
+    return parameters
+
+
 def _not_run(results: pd.DataFrame | None) -> dict[str, str]:
     """Strategies the experiment could not run here (no base image), with the reason."""
     if results is None:
         return {}
     skipped = results[results["status"] == "not-run"]
-    return dict(zip(skipped["strategy"], skipped["reason"]))
+    return dict(zip(skipped["strategy"], skipped["reason"], strict=True))
 
 
-def _run_experiment(
-    settings: Settings, out: Path, rebuild: bool, progress: bool | None
-) -> tuple[pd.DataFrame | None, dict[str, str]]:
+def _run_experiment(settings: Settings, names: list[str]) -> tuple[pd.DataFrame | None, dict[str, str]]:
     """The experiment's results; a strategy that fails to build is left out (and noted) so the others still run."""
-    names = list(settings.strategy_names)
+    names = list(names)
     failures: dict[str, str] = {}
     while names:
         try:
-            results = run(
-                requirements=settings.requirements,
-                strategy_names=names,
-                python=settings.python,
-                out=out,
-                base_source=settings.base_source,
-                ca_bundle=settings.ca_bundle,
-                dockerfiles=settings.dockerfiles,
-                venv_name=settings.venv_name,
-                rebuild=rebuild,
-                timings=settings.timings,
-                progress=progress,
-            )
-            return results, failures
+            return run(settings, strategies=tuple(names)), failures
         except BuildFailed as exc:
             failures[exc.strategy] = str(exc).splitlines()[0]
             names.remove(exc.strategy)
@@ -177,7 +149,7 @@ def index_html(
         rows="\n".join(rows),
         failures=f"<h2>Strategies that failed to build</h2><ul>{notes}</ul>" if notes else "",
         standins=_STANDIN_NOTE if standins else "",
-        facts=_facts_html(out, results),
+        facts=_facts_html(results),
     )
 
 
@@ -191,12 +163,12 @@ def _row_summary(results: pd.DataFrame | None, strategy: str) -> str:
     return f"{row['size']} ({human_size(row['base_bytes'])} base + {human_size(row['added_bytes'])} added); {works}"
 
 
-def _facts_html(out: Path, results: pd.DataFrame | None) -> str:
+def _facts_html(results: pd.DataFrame | None) -> str:
     facts = provenance_facts(results) if results is not None else {}
     if not facts:
         return "<p>No strategy was measured, so there is no provenance to show.</p>"
     facts["report made"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    facts["results"] = f"{out / 'results.csv'}, {out / 'results.json'}"
+    facts["results"] = "results.csv and results.json, beside this page"
     items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     return f"<table class=facts>{items}</table>"
 

@@ -122,8 +122,9 @@ def result_card(result: pd.DataFrame) -> Styler:
         "python in image": row["python_version"],
         "packages installed": int(row["packages"]),
         "built in": f"{row['build_seconds']} s ({row['cached_steps']} of {row['build_steps']} steps cached)",
-        "cold / warm build": build_time_label(row["cold_build_seconds"], row["warm_build_seconds"],
-                                         missing="not recorded (imgexp run --timings)"),
+        "cold / warm build": build_time_label(
+            row["cold_build_seconds"], row["warm_build_seconds"], missing="not recorded (imgexp run --timings)"
+        ),
         "reused earlier build": "yes" if row["reused"] else "no",
         "measured at": row["measured_at"],
     }
@@ -131,7 +132,7 @@ def result_card(result: pd.DataFrame) -> Styler:
 
 
 def layer_table(layers: pd.DataFrame) -> Styler:
-    """The layer table of imgexp.imagescan.load_layers, bottom first, each size in human units."""
+    """The layer table of imgexp.measure.scan.load_layers, bottom first, each size in human units."""
     recorded = layers["created_by"] != ""
     table = pd.DataFrame(
         {
@@ -149,7 +150,7 @@ def layer_table(layers: pd.DataFrame) -> Styler:
 
 
 def package_table(packages: pd.DataFrame, top: int = 15) -> Styler:
-    """The ``top`` largest distributions of one image (imgexp.packages.top_packages), in human units."""
+    """The ``top`` largest distributions of one image (imgexp.measure.packages.top_packages), in human units."""
     shown = top_packages(packages, top)
     table = pd.DataFrame(
         {
@@ -171,11 +172,14 @@ def field_table(fields: dict[str, Any], name: str) -> Styler:
 
 def styled(table: pd.DataFrame) -> Styler:
     """A table for display: every cell in full and HTML-escaped, left-aligned."""
-    return table.style.format(escape="html").format_index(escape="html").set_properties(**{"text-align": "left", "white-space": "pre-wrap"}).set_table_styles(
-        [
-            {"selector": "th", "props": [("text-align", "left")]},
-            {"selector": "th.row_heading", "props": [("white-space", "nowrap")]},
-        ]
+    return (
+        table.style.format(escape="html")
+        .format_index(escape="html")
+        .set_properties(**{"text-align": "left", "white-space": "pre-wrap"})
+        .set_table_styles(
+            [
+                {"selector": "th", "props": [("text-align", "left")]},
+                {"selector": "th.row_heading", "props": [("white-space", "nowrap")]},
+            ]
+        )
     )
-
-

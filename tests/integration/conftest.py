@@ -38,9 +38,24 @@ def marker_ca_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, by
     folder = tmp_path_factory.mktemp("ca")
     key, cert = folder / "marker.key", folder / "marker.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", f"/CN=imgexp-test-marker-{uuid.uuid4().hex}", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN=imgexp-test-marker-{uuid.uuid4().hex}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     bundle = folder / "bundle.pem"
     bundle.write_bytes(HOST_CA_BUNDLE.read_bytes() + cert.read_bytes())
@@ -63,7 +78,7 @@ def writeup_run(
     out = tmp_path_factory.mktemp("writeup")
     results = imgexp.run(
         requirements=small_requirements,
-        strategy_names=list(WRITEUP_STRATEGIES),
+        strategies=list(WRITEUP_STRATEGIES),
         out=out,
         ca_bundle=marker_ca_bundle[0],
         progress=False,

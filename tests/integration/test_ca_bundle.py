@@ -1,4 +1,9 @@
-"""The CA bundle handed to pip during builds is in no layer of any final image."""
+"""The CA bundle handed to pip during builds is in no layer of any final image.
+
+Every strategy fetches it through requirements/imgexp-ca.sh, sourced by the RUN step
+that installs (directly, or through the install script); the write-up's three come from
+the shared ``writeup_run``, the others are built here with the same marker bundle.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,14 @@ from pathlib import Path
 
 import docker
 import pandas as pd
+import pytest
 
+import imgexp
+from imgexp import strategies
 from imgexp.engine.context import make_context
 from imgexp.measure.savestream import open_stream, save_chunks
 
-from ..helpers import REPO
+from ..helpers import WRITEUP_STRATEGIES
 
 
 def _marker_lines(certificate: bytes) -> list[bytes]:
@@ -42,17 +50,45 @@ def _holders(client: docker.DockerClient, image: str, markers: list[bytes]) -> l
     return [name for name, data in _layer_files(client, image) if any(m in data for m in markers)]
 
 
-def test_ca_bundle_bytes_are_in_no_layer_and_no_history(
-    client: docker.DockerClient, writeup_run: tuple[Path, pd.DataFrame], marker_ca_bundle: tuple[Path, bytes]
-) -> None:
-    _, results = writeup_run
-    markers = _marker_lines(marker_ca_bundle[1])
+@pytest.fixture(scope="module")
+def other_run(
+    tmp_path_factory: pytest.TempPathFactory, small_requirements: Path, marker_ca_bundle: tuple[Path, bytes]
+) -> pd.DataFrame:
+    """Every strategy beyond the write-up's, built with the marker bundle (alpine only where a registry is)."""
+    others = [name for name in strategies.available() if name not in WRITEUP_STRATEGIES]
+    return imgexp.run(
+        requirements=small_requirements,
+        strategies=others,
+        out=tmp_path_factory.mktemp("others"),
+        ca_bundle=marker_ca_bundle[0],
+        progress=False,
+    )
+
+
+def _assert_no_bundle(client: docker.DockerClient, results: pd.DataFrame, certificate: bytes) -> None:
+    markers = _marker_lines(certificate)
     assert markers
     for row in results.itertuples():
         assert row.verified  # pip reached the index through the bundle and the image works
         assert _holders(client, row.image_id, markers) == [], row.strategy
         history = str(client.images.get(row.image_id).history()) + str(client.images.get(row.image_id).attrs)
         assert not any(m.decode() in history for m in markers)
+
+
+def test_ca_bundle_bytes_are_in_no_layer_and_no_history(
+    client: docker.DockerClient, writeup_run: tuple[Path, pd.DataFrame], marker_ca_bundle: tuple[Path, bytes]
+) -> None:
+    _assert_no_bundle(client, writeup_run[1], marker_ca_bundle[1])
+
+
+def test_no_other_strategy_keeps_the_bundle(
+    client: docker.DockerClient, other_run: pd.DataFrame, marker_ca_bundle: tuple[Path, bytes]
+) -> None:
+    built = other_run[other_run["status"] == "ok"]
+    not_run = set(other_run["strategy"]) - set(built["strategy"])
+    assert not_run <= {"alpine"}  # alpine needs the official image from a registry
+    assert not built.empty
+    _assert_no_bundle(client, built, marker_ca_bundle[1])
 
 
 def test_the_scan_finds_the_bundle_where_it_is_copied(
@@ -65,9 +101,14 @@ def test_the_scan_finds_the_bundle_where_it_is_copied(
     slim_base = writeup_run[1].set_index("strategy").loc["slim", "base_image"]
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(f"FROM {slim_base}\nCOPY requirements.txt /etc/leaked-ca.pem\n")
-    context = make_context(dockerfile, marker_ca_bundle[0], REPO / "requirements" / "install_requirements.sh")
-    image, _ = client.images.build(fileobj=io.BytesIO(context.tar), custom_context=True, rm=True,
-                                   labels={"imgexp.role": "build"}, network_mode="host")
+    context = make_context(dockerfile, marker_ca_bundle[0])
+    image, _ = client.images.build(
+        fileobj=io.BytesIO(context.tar),
+        custom_context=True,
+        rm=True,
+        labels={"imgexp.role": "build"},
+        network_mode="host",
+    )
     try:
         holders = _holders(client, image.id, _marker_lines(marker_ca_bundle[1]))
         assert [h.split(":", 1)[1] for h in holders] == ["etc/leaked-ca.pem"]

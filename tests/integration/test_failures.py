@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pandas as pd
 import pytest
 
 import imgexp
-from imgexp.engine.client import connect
-from imgexp.paths import DEFAULT_DOCKERFILES
 
 from ..helpers import REPO
+from .engines import DedicatedEngine, dedicated_engine
 
 SLIM = (REPO / "dockerfiles" / "Dockerfile.slim").read_text()
 
@@ -29,37 +28,8 @@ def _dockerfiles(folder: Path, **strategies_text: str) -> Path:
     return folder
 
 
-def test_missing_dockerfile_names_the_file_and_the_choices(tmp_path: Path, small_requirements: Path) -> None:
-    with pytest.raises(imgexp.StrategyNotFound) as caught:
-        imgexp.run(requirements=small_requirements, strategy_names=["nope"], out=tmp_path, progress=False)
-    message = str(caught.value)
-    assert str(DEFAULT_DOCKERFILES / "Dockerfile.nope") in message
-    assert "base, slim, multi-stage" in message
-
-
-def test_missing_requirements_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(imgexp.RequirementsNotFound, match="does-not-exist.txt"):
-        imgexp.run(requirements=tmp_path / "does-not-exist.txt", out=tmp_path, progress=False)
-
-
-def test_no_engine_reachable_names_the_address_and_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    host = f"unix://{tmp_path}/no-engine.sock"
-    monkeypatch.setenv("DOCKER_HOST", host)
-    with pytest.raises(imgexp.EngineUnavailable) as caught:
-        connect()
-    assert caught.value.docker_host == host
-    assert host in str(caught.value) and "dockerd" in str(caught.value)
-    done = subprocess.run(
-        [sys.executable, "-m", "imgexp", "run", "--out", str(tmp_path)],
-        capture_output=True, text=True, env={**os.environ, "DOCKER_HOST": host},
-    )
-    assert done.returncode == 1
-    assert done.stderr.startswith("imgexp: error: No Docker engine answered at " + host)
-    assert "Traceback" not in done.stderr
-
-
 def test_failing_run_step_names_strategy_step_and_log_and_keeps_earlier_rows(
-    tmp_path: Path, small_requirements: Path, writeup_run
+    tmp_path: Path, small_requirements: Path, writeup_ca: str
 ) -> None:
     folder = _dockerfiles(
         tmp_path / "dockerfiles",
@@ -68,8 +38,14 @@ def test_failing_run_step_names_strategy_step_and_log_and_keeps_earlier_rows(
     )
     out = tmp_path / "out"
     with pytest.raises(imgexp.BuildFailed) as caught:
-        imgexp.run(requirements=small_requirements, strategy_names=["slim", "broken"], out=out,
-                   dockerfiles=folder, ca_bundle=writeup_run_ca(writeup_run), progress=False)
+        imgexp.run(
+            requirements=small_requirements,
+            strategies=["slim", "broken"],
+            out=out,
+            dockerfiles=folder,
+            ca_bundle=writeup_ca,
+            progress=False,
+        )
     error = caught.value
     assert error.strategy == "broken"
     assert "RUN echo" in error.step and "exit 3" in error.step
@@ -83,20 +59,28 @@ def test_requirement_not_on_the_index_is_named(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("python-dateutil\nimgexp-no-such-distribution-3f9a\n")
     with pytest.raises(imgexp.RequirementNotOnIndex) as caught:
-        imgexp.run(requirements=requirements, strategy_names=["slim"], out=tmp_path / "out", progress=False)
+        imgexp.run(requirements=requirements, strategies=["slim"], out=tmp_path / "out", progress=False)
     assert caught.value.requirement == "imgexp-no-such-distribution-3f9a"
     assert caught.value.strategy == "slim"
     assert "imgexp-no-such-distribution-3f9a" in str(caught.value)
 
 
-def test_an_image_whose_import_fails_is_a_recorded_result(tmp_path: Path, small_requirements: Path, writeup_run) -> None:
+def test_an_image_whose_import_fails_is_a_recorded_result(
+    tmp_path: Path, small_requirements: Path, writeup_ca: str
+) -> None:
     broken_import = (
         "RUN for init in /opt/$VENV_NAME/lib/python3*/site-packages/dateutil/__init__.py; do "
         "echo 'raise ImportError(\"broken on purpose by the test\")' > $init; done\n"
     )
     folder = _dockerfiles(tmp_path / "dockerfiles", broken_import=SLIM + broken_import)
-    results = imgexp.run(requirements=small_requirements, strategy_names=["broken-import"], out=tmp_path / "out",
-                         dockerfiles=folder, ca_bundle=writeup_run_ca(writeup_run), progress=False)
+    results = imgexp.run(
+        requirements=small_requirements,
+        strategies=["broken-import"],
+        out=tmp_path / "out",
+        dockerfiles=folder,
+        ca_bundle=writeup_ca,
+        progress=False,
+    )
     row = results.iloc[0]
     assert row["status"] == "ok" and not row["verified"]
     assert "python-dateutil: import dateutil: ImportError: broken on purpose by the test" in row["verify_error"]
@@ -108,16 +92,32 @@ def test_no_standin_for_a_python_version_names_the_versions_on_offer(tmp_path: P
     assert "3.10" in str(caught.value) and "3.11" in str(caught.value)
 
 
-def test_an_interrupted_run_keeps_finished_rows_and_resumes(tmp_path: Path, small_requirements: Path, writeup_run) -> None:
+def test_an_interrupted_run_keeps_finished_rows_and_resumes(
+    tmp_path: Path, small_requirements: Path, writeup_ca: str
+) -> None:
     folder = _dockerfiles(
         tmp_path / "dockerfiles",
         slim=SLIM,
         slow=SLIM + f"RUN echo {tmp_path.name} && sleep 8\n",
     )
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "imgexp", "run", "--requirements", str(small_requirements),
-               "--strategies", "slim,slow", "--out", str(out), "--dockerfiles", str(folder),
-               "--ca-bundle", str(writeup_run_ca(writeup_run)), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "imgexp",
+        "run",
+        "--requirements",
+        str(small_requirements),
+        "--strategies",
+        "slim,slow",
+        "--out",
+        str(out),
+        "--dockerfiles",
+        str(folder),
+        "--ca-bundle",
+        writeup_ca,
+        "--quiet",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while not (out / "rows" / "slim.json").exists():
@@ -141,41 +141,73 @@ def test_an_interrupted_run_keeps_finished_rows_and_resumes(tmp_path: Path, smal
     assert final.loc[0, "image_id"] == kept.loc[0, "image_id"]
 
 
-def writeup_run_ca(writeup_run) -> str:
-    """The CA bundle of the session's write-up run, so these builds share its cache."""
-    out, _ = writeup_run
-    return json.loads((out / "results.json").read_text())["provenance"]["ca_bundle"]
-
-
-
-def test_a_missing_strategy_folder_names_it_and_the_fix(tmp_path: Path, small_requirements: Path) -> None:
-    with pytest.raises(imgexp.DockerfilesNotFound) as caught:
-        imgexp.run(requirements=small_requirements, out=tmp_path, dockerfiles=tmp_path / "nope", progress=False)
-    assert str(tmp_path / "nope") in str(caught.value) and "pip install -e ." in str(caught.value)
-
-
-def test_a_missing_ca_bundle_names_it_and_where_it_came_from(
-    tmp_path: Path, small_requirements: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("IMGEXP_CA_BUNDLE", str(tmp_path / "gone.pem"))
-    with pytest.raises(imgexp.CaBundleNotFound) as caught:
-        imgexp.run(requirements=small_requirements, out=tmp_path, progress=False)
-    assert caught.value.path == str(tmp_path / "gone.pem")
-    assert caught.value.source == "IMGEXP_CA_BUNDLE"
+@pytest.fixture
+def writeup_ca(writeup_run: tuple[Path, pd.DataFrame], marker_ca_bundle: tuple[Path, bytes]) -> str:
+    """The CA bundle of the session's write-up run (built first), so these builds share its cache."""
+    return str(marker_ca_bundle[0])
 
 
 def test_an_unknown_kind_of_base_is_one_clear_error() -> None:
-    done = subprocess.run([sys.executable, "-m", "imgexp", "bases", "--kinds", "tiny"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "imgexp", "bases", "--kinds", "tiny"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 1
     assert done.stderr.strip() == "imgexp: error: Unknown kind of base 'tiny': --kinds takes full, slim, alpine"
 
 
-def test_a_missing_libarchive_names_the_library_and_how_to_install_it() -> None:
-    """LIBARCHIVE pointing nowhere is how libarchive-c fails on a machine without the C library."""
-    done = subprocess.run([sys.executable, "-c", "import imgexp"], capture_output=True, text=True, check=False,
-                          env={**os.environ, "LIBARCHIVE": "/nonexistent/libarchive.so"})
-    assert done.returncode == 1
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("ImportError: imgexp reads layers with libarchive")
-    assert "apt-get install libarchive13" in last and "LIBARCHIVE" in last
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, client: docker.DockerClient) -> Iterator[DedicatedEngine]:
+    with dedicated_engine(tmp_path_factory.mktemp("engine"), client) as started:
+        yield started
+
+
+def test_an_engine_stopping_mid_build_is_named_as_such_and_the_run_resumes(
+    engine: DedicatedEngine, tmp_path: Path, small_requirements: Path
+) -> None:
+    """The engine stops as `systemctl stop docker` stops it, during a RUN step, which then ends with code 137.
+
+    A dedicated engine (tests/integration/engines.py): stopping the shared one would break every other build on it.
+    The engine gives the step's container 10 s to stop before it kills it, so the step sleeps longer than that.
+    """
+    slow_step = f"RUN echo {tmp_path.name} && sleep 15"
+    folder = _dockerfiles(tmp_path / "dockerfiles", slim=SLIM, slow=f"{SLIM}{slow_step}\n")
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "imgexp",
+        "run",
+        "--requirements",
+        str(small_requirements),
+        "--strategies",
+        "slim,slow",
+        "--out",
+        str(out),
+        "--dockerfiles",
+        str(folder),
+        "--base-source",
+        "standin",
+        "--quiet",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=engine.env)
+    deadline = time.monotonic() + 300
+    while not any("sleep 15" in c["Command"] for c in engine.client.api.containers()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    engine.stop()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert stderr.startswith(
+        f"imgexp: error: The Docker engine at {engine.host} stopped answering while building strategy 'slow' "
+    ), stderr
+    assert f'{slow_step}" (a ping gets no answer), so that step did not fail on its own' in stderr
+    assert "finished before it are kept" in stderr and "run the same command" in stderr
+    assert "non-zero code" not in stderr and "Traceback" not in stderr
+    assert pd.read_csv(out / "results.csv")["strategy"].tolist() == ["slim"]
+
+    engine.start()
+    resumed = subprocess.run(command, capture_output=True, text=True, env=engine.env)
+    assert resumed.returncode == 0, resumed.stderr
+    final = pd.read_csv(out / "results.csv")
+    assert final["strategy"].tolist() == ["slim", "slow"] and final["reused"].tolist() == [True, False]

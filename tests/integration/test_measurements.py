@@ -64,8 +64,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
     requirements = root / "requirements.txt"
     requirements.write_text("six\n")
     out = root / "out"
-    results = imgexp.run(requirements=requirements, strategy_names=STRATEGIES, out=out, dockerfiles=folder,
-                         progress=False)
+    results = imgexp.run(requirements=requirements, strategies=STRATEGIES, out=out, dockerfiles=folder, progress=False)
     return results.set_index("strategy", drop=False), out
 
 
@@ -73,8 +72,9 @@ def test_compressed_size_agrees_with_docker_save_gzip(run: tuple[pd.DataFrame, P
     results, _ = run
     for name in ("multi-stage", "minimal"):
         row = results.loc[name]
-        pipeline = subprocess.run(f"docker save {row['image_id']} | gzip -c | wc -c", shell=True, check=True,
-                                  capture_output=True, text=True)
+        pipeline = subprocess.run(
+            f"docker save {row['image_id']} | gzip -c | wc -c", shell=True, check=True, capture_output=True, text=True
+        )
         independent = int(pipeline.stdout)
         assert abs(row["compressed_bytes"] / independent - 1) < 0.02, (name, row["compressed_bytes"], independent)
         assert not row["compressed_exact"] and "gzip level 6" in row["compressed_method"]
@@ -83,7 +83,7 @@ def test_compressed_size_agrees_with_docker_save_gzip(run: tuple[pd.DataFrame, P
 def test_the_layer_store_gives_the_bytes_and_figures_of_docker_save(
     run: tuple[pd.DataFrame, Path], client: docker.DockerClient
 ) -> None:
-    """CI runs as root beside the engine, so the run read its layers from the overlay2 store: the save stream's bytes."""
+    """As root beside the engine, the run read its layers from the overlay2 store: the save stream's bytes."""
     results, _ = run
     image_id = results.loc["multi-stage", "image_id"]
     assert set(results.loc[results["status"] == "ok", "layers_read_from"]) == {"overlay2 layer store"}
@@ -93,7 +93,11 @@ def test_the_layer_store_gives_the_bytes_and_figures_of_docker_save(
     assert stored is not None and stored.config == saved.config
     for mine, theirs in zip(stored.layers, saved.layers, strict=True):
         assert (mine.tar_bytes, mine.compressed_bytes, mine.entries, mine.records) == (
-            theirs.tar_bytes, theirs.compressed_bytes, theirs.entries, theirs.records)
+            theirs.tar_bytes,
+            theirs.compressed_bytes,
+            theirs.entries,
+            theirs.records,
+        )
     diff_ids = stored.config["rootfs"]["diff_ids"]
     for chain, diff_id in zip(chain_ids(diff_ids), diff_ids, strict=True):
         digest = hashlib.sha256()
@@ -156,8 +160,9 @@ def _lean_image(tmp_path: Path, requirements_text: str) -> pd.Series:
     """The result row of multi-stage-lean built for these requirements."""
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(requirements_text)
-    results = imgexp.run(requirements=requirements, strategy_names=["multi-stage-lean"], out=tmp_path / "out",
-                         progress=False)
+    results = imgexp.run(
+        requirements=requirements, strategies=["multi-stage-lean"], out=tmp_path / "out", progress=False
+    )
     return results.iloc[0]
 
 
@@ -178,7 +183,9 @@ def test_a_requirement_whose_marker_excludes_the_image_is_not_checked(tmp_path: 
 
 def test_a_name_with_an_unconditional_line_is_always_checked(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text('foo\nfoo; sys_platform == "win32"\nbar; python_version < "3"\nbar; python_version >= "3"\n')
+    requirements.write_text(
+        'foo\nfoo; sys_platform == "win32"\nbar; python_version < "3"\nbar; python_version >= "3"\n'
+    )
     parsed = read_requirements(requirements)
     assert parsed.names == ("foo", "bar")
     assert parsed.markers == {"bar": ('python_version < "3"', 'python_version >= "3"')}
@@ -206,8 +213,12 @@ def test_glibc_venv_on_musl_fails_verification_and_is_never_smallest(run: tuple[
 
 def test_waterfall_steps_are_measured_differences(run: tuple[pd.DataFrame, Path]) -> None:
     results, _ = run
-    chain = (("multi-stage", "start"), ("multi-stage-lean", "lean"), ("glibc-venv-on-musl", "broken"),
-             ("multi-stage-nopycache", "no pycache"))
+    chain = (
+        ("multi-stage", "start"),
+        ("multi-stage-lean", "lean"),
+        ("glibc-venv-on-musl", "broken"),
+        ("multi-stage-nopycache", "no pycache"),
+    )
     table = waterfall(results.reset_index(drop=True), "compressed_bytes", chain)
     assert list(table["strategy"]) == ["multi-stage", "multi-stage-lean", "multi-stage-nopycache", "minimal"]
     assert "glibc-venv-on-musl (not run or not verified)" in table.loc[2, "change"]

@@ -2,66 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from imgexp.paths import NOTEBOOKS
 from imgexp.report.execute import COMPARE_NOTEBOOK, STRATEGY_NOTEBOOK
 
+from ..helpers import NOTEBOOK_FILES, dirt
+
 BIN = Path(sys.executable).parent
-NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
-#: what each `# NBVAL_CHECK_OUTPUT` cell must print with the notebooks' default parameters
+CHECK_OUTPUT = "nbval-check-output"
+#: what the cell tagged CHECK_OUTPUT must print with the notebooks' default parameters
 EXPECTED_OUTPUT = {
     "strategy.ipynb": "multi-stage: every requirement imports inside the image (python-dateutil)\n",
     "compare.ipynb": "smallest first: multi-stage < slim < base; every image works\n",
 }
-
-
-def dirt(notebook: nbformat.NotebookNode) -> list[str]:
-    """What makes a notebook unfit to commit: outputs, execution counts, execution metadata."""
-    found = []
-    for number, cell in enumerate(notebook.cells):
-        if cell.get("outputs"):
-            found.append(f"cell {number} has outputs")
-        if cell.get("execution_count") is not None:
-            found.append(f"cell {number} has an execution_count")
-        recorded = [key for key in ("execution", "papermill", "ExecuteTime") if key in cell.metadata]
-        found += [f"cell {number} has {key} metadata" for key in recorded]
-    found += [f"notebook has {key} metadata" for key in ("papermill", "widgets") if key in notebook.metadata]
-    return found
-
-
-def test_both_notebooks_are_there() -> None:
-    assert {STRATEGY_NOTEBOOK, COMPARE_NOTEBOOK} <= set(NOTEBOOK_FILES)
-
-
-@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
-def test_notebook_is_committed_clean(path: Path) -> None:
-    problems = dirt(nbformat.read(path, as_version=4))
-    assert not problems, (
-        f"{path} is not clean: {'; '.join(problems)}. "
-        f"Run: jupyter nbconvert --clear-output --inplace {path.relative_to(NOTEBOOKS.parent)}"
-    )
-
-
-@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
-def test_notebook_has_a_parameters_cell(path: Path) -> None:
-    tagged = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-
-
-def test_the_kernel_the_notebooks_name_is_installed() -> None:
-    listing = subprocess.run(
-        [BIN / "jupyter", "kernelspec", "list", "--json"], capture_output=True, text=True, check=True
-    )
-    installed = set(json.loads(listing.stdout)["kernelspecs"])
-    named = {nbformat.read(p, as_version=4).metadata.kernelspec.name for p in NOTEBOOK_FILES}
-    assert named <= installed, f"notebooks name kernels {named - installed} that are not installed"
 
 
 def test_bad_strategy_stops_papermill_with_a_clear_message(tmp_path: Path) -> None:
@@ -91,11 +49,11 @@ def test_dirt_is_found_in_an_executed_notebook(tmp_path: Path) -> None:
 
 
 def test_nbval_runs_both_notebooks_with_their_defaults(tmp_path: Path) -> None:
-    """nbval in lax mode; the cells marked NBVAL_CHECK_OUTPUT must print EXPECTED_OUTPUT."""
+    """nbval in lax mode; the cell tagged CHECK_OUTPUT must print EXPECTED_OUTPUT."""
     for path in NOTEBOOK_FILES:
         notebook = nbformat.read(path, as_version=4)
-        checked = [c for c in notebook.cells if "# NBVAL_CHECK_OUTPUT" in c.source]
-        assert len(checked) == 1, f"{path.name}: expected one cell marked NBVAL_CHECK_OUTPUT"
+        checked = [c for c in notebook.cells if CHECK_OUTPUT in c.metadata.get("tags", [])]
+        assert len(checked) == 1, f"{path.name}: expected one cell tagged {CHECK_OUTPUT}"
         checked[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=EXPECTED_OUTPUT[path.name])]
         checked[0].execution_count = 1  # nbval compares only cells that were run
         nbformat.write(notebook, tmp_path / path.name)

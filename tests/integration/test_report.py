@@ -19,12 +19,13 @@ from imgexp import load_results
 from imgexp.attribution import smallest_working, waterfall
 from imgexp.measure.packages import top_packages
 from imgexp.measure.scan import load_layers, load_packages
-from imgexp.paths import DEFAULT_DOCKERFILES
+from imgexp.paths import DATA, DEFAULT_DOCKERFILES, NOTEBOOKS
 from imgexp.report.labels import METRICS
-from imgexp.report.pages import DEMO_REQUIREMENTS, strategy_folder
+from imgexp.report.pages import strategy_folder
 from imgexp.units import human_size
 
 IMGEXP = Path(sys.executable).parent / "imgexp"
+DEMO_REQUIREMENTS = NOTEBOOKS / "requirements-demo.txt"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 BROKEN = """# imgexp.description: A strategy that cannot build, to show the report's failure page.
 ARG PYTHON_SLIM_IMAGE=python:3.11-slim
@@ -106,6 +107,20 @@ def _provenance_facts(results: pd.DataFrame) -> list[str]:
     for base in provenance["bases"].values():
         facts += [base["image"], base["digest"], "offline stand-in" if base["standin"] else "official image"]
     return facts
+
+
+def test_pages_and_results_carry_no_machine_paths(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """Paths show from the repository or the report's folder: neither folder's absolute path is published."""
+    out, _ = published
+    files = [*out.glob("*.html"), *out.glob("**/results.json")]
+    assert len(files) > 4
+    for file in files:
+        text = file.read_text()
+        assert str(DATA) not in text and str(out) not in text, file
+    provenance = load_results(out).attrs["provenance"]
+    assert provenance["requirements"]["path"] == "notebooks/requirements-demo.txt"
+    assert f"--out {out.name}" in provenance["command"]
+    assert ">notebooks/requirements-demo.txt</td>" in (out / "compare.html").read_text()  # the parameters table
 
 
 def test_strategy_pages_reuse_the_experiments_images(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
@@ -214,7 +229,7 @@ def test_a_failing_strategy_gets_its_page_and_the_others_render(tmp_path: Path) 
     alpine = results.iloc[1]
     not_run = alpine["status"] == "not-run"
     pages = ["strategy-slim.html", "strategy-broken.html"] + ([] if not_run else ["strategy-alpine.html"])
-    assert _links(out / "index.html") == pages + ["compare.html"]
+    assert _links(out / "index.html") == [*pages, "compare.html"]
     index = (out / "index.html").read_text()
     assert '<tr class="failed"><td><a href="strategy-broken.html">' in index
     assert index.count('class="failed"') == 1

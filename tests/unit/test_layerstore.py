@@ -38,11 +38,16 @@ def _segment(data: bytes) -> dict:
 
 def test_segments_and_files_named_either_way_make_the_layer(tmp_path: Path) -> None:
     raw = "caf\udce9.txt"  # not UTF-8: tar-split keeps such a name as name_raw
-    store, diff = _store(tmp_path, [
-        _segment(b"H1"), {"type": 1, "name": "a/b.txt", "size": 3},
-        _segment(b"H2"), {"type": 1, "name_raw": base64.b64encode(os.fsencode(raw)).decode(), "size": 2},
-        _segment(b"END"),
-    ])
+    store, diff = _store(
+        tmp_path,
+        [
+            _segment(b"H1"),
+            {"type": 1, "name": "a/b.txt", "size": 3},
+            _segment(b"H2"),
+            {"type": 1, "name_raw": base64.b64encode(os.fsencode(raw)).decode(), "size": 2},
+            _segment(b"END"),
+        ],
+    )
     (diff / "a").mkdir()
     (diff / "a" / "b.txt").write_bytes(b"abc")
     (diff / os.fsencode(raw).decode(errors="surrogateescape")).write_bytes(b"xy")

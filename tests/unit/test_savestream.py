@@ -43,8 +43,9 @@ def _info(name: str, **fields: object) -> tarfile.TarInfo:
 def _saved(layer: bytes, fmt: int) -> bytes:
     """A legacy `docker save` archive of one layer."""
     manifest = json.dumps([{"Config": "config.json", "Layers": ["abc/layer.tar"]}]).encode()
-    return _tar([(_info("abc/layer.tar"), layer), (_info("config.json"), b"{}"), (_info("manifest.json"), manifest)],
-                fmt)
+    return _tar(
+        [(_info("abc/layer.tar"), layer), (_info("config.json"), b"{}"), (_info("manifest.json"), manifest)], fmt
+    )
 
 
 @pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT], ids=["pax", "gnu"])
@@ -61,10 +62,14 @@ def test_headers_of_any_format_are_read_across_any_chunk_boundary(fmt: int, chun
         fmt,
     )
     archive = _saved(layer, fmt)
-    saved = read_saved(archive[i:i + chunk] for i in range(0, len(archive), chunk))
+    saved = read_saved(archive[i : i + chunk] for i in range(0, len(archive), chunk))
     scan = saved.layers[0]
     assert scan.entries == [
-        (LONG_NAME, FILE, 385), (RECORD, FILE, 900), ("l" * 200, LINK, 0), ("etc/hard", LINK, 0), ("etc/gone", WHITEOUT, 0),
+        (LONG_NAME, FILE, 385),
+        (RECORD, FILE, 900),
+        ("l" * 200, LINK, 0),
+        ("etc/hard", LINK, 0),
+        ("etc/gone", WHITEOUT, 0),
     ]
     assert scan.records == {RECORD: "foo/__init__.py,,\n" * 50}
     assert scan.tar_bytes == len(layer) and not scan.compressed_exact
@@ -88,7 +93,7 @@ def test_a_long_stream_is_sampled_and_still_within_two_percent_of_gzip() -> None
     with GzipSizer() as sizer:
         counter = sizer.stream(len(data))
         for start in range(0, len(data), 300_000):
-            counter.feed(data[start:start + 300_000])
+            counter.feed(data[start : start + 300_000])
         estimate = counter.total()
     assert abs(estimate / len(gzip.compress(data, 6, mtime=0)) - 1) < 0.02
 
@@ -111,8 +116,10 @@ def test_a_compressed_layer_counts_its_blob_size_exactly(compression: str) -> No
     blob = _compressed_layer(compression)
     config = b'{"rootfs": {"diff_ids": ["sha256:x"]}, "history": [{"created_by": "COPY hello"}]}'
     manifest = b'[{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l"]}]'
-    archive = _tar([(_info("blobs/sha256/c"), config), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
-                   tarfile.PAX_FORMAT)
+    archive = _tar(
+        [(_info("blobs/sha256/c"), config), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
+        tarfile.PAX_FORMAT,
+    )
     saved = read_saved([archive])
     assert saved.layers[0].compressed_exact and saved.layers[0].compressed_bytes == len(blob)
     assert saved.layers[0].entries == [("app/hello.txt", FILE, 5000)]

@@ -1,0 +1,93 @@
+"""The command line and the Settings it builds, where no engine is needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import imgexp
+from imgexp import cli
+from imgexp.experiment import Settings, shown_path
+from imgexp.paths import DATA, DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS
+
+NINE = [
+    "base",
+    "slim",
+    "multi-stage",
+    "alpine",
+    "minimal",
+    "multi-stage-lean",
+    "multi-stage-nopycache",
+    "multi-stage-uv",
+    "slim-nocompiler",
+]
+
+
+def test_strategies_lists_every_strategy_with_its_bases_and_description(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["strategies"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == NINE
+    bases = {line.split()[0]: line.split()[1] for line in lines}
+    assert bases["base"] == "full" and bases["slim"] == "slim" and bases["alpine"] == "alpine"
+    assert bases["minimal"] == "slim+scratch"
+    assert all(len(line.split(maxsplit=2)) == 3 for line in lines)  # each with its description
+
+
+def test_strategies_reads_another_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Dockerfile.mine").write_text(
+        "# imgexp.description: My own.\nARG PYTHON_SLIM_IMAGE=x\nFROM ${PYTHON_SLIM_IMAGE}\n"
+    )
+    assert cli.main(["strategies", "--dockerfiles", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.split() == ["mine", "slim", "My", "own."]
+
+
+@pytest.mark.parametrize("where", ["out", "parent"])
+def test_out_that_is_a_file_is_one_clear_error(tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "results.csv"
+    file.write_text("not a folder\n")
+    out = file if where == "out" else file / "run"
+    assert cli.main(["run", "--out", str(out), "--quiet"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("imgexp: error: ") and "Traceback" not in error
+    assert f"{file} is a file" in error and "Pass --out" in error and "folder" in error
+
+
+def test_run_options_default_to_the_settings_defaults() -> None:
+    """The CLI builds Settings from argparse defaults taken from Settings; only --strategies is its own."""
+    args = cli._parser().parse_args(["run"])
+    assert cli.run_settings(args) == Settings(strategies=("base", "slim", "multi-stage"))
+
+
+def test_settings_read_their_inputs_once_made() -> None:
+    settings = imgexp.Settings(strategies="slim,base", requirements=DEFAULT_REQUIREMENTS)
+    assert settings.strategies == ("slim", "base")
+    assert [s.name for s in settings.chosen] == ["slim", "base"]
+    assert settings.reqs.path == DEFAULT_REQUIREMENTS
+    assert [s.name for s in Settings().chosen] == NINE  # None: every strategy in the folder
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"strategies": ["no-such"]}, imgexp.StrategyNotFound),
+        ({"requirements": "no-such.txt"}, imgexp.RequirementsNotFound),
+        ({"dockerfiles": "no-such-folder"}, imgexp.DockerfilesNotFound),
+        ({"base_source": "registry"}, imgexp.ImgexpError),
+    ],
+)
+def test_settings_refuse_what_cannot_work(options: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        Settings(**options)  # type: ignore[arg-type]
+
+
+def test_shown_paths_carry_no_machine_path(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert shown_path(DEFAULT_REQUIREMENTS, out) == "requirements/requirements.txt"
+    assert shown_path(DEFAULT_DOCKERFILES, out) == "dockerfiles"
+    assert shown_path(out / "results.csv", out) == "results.csv"
+    assert shown_path(out, out) == "out"
+    assert shown_path(tmp_path / "ca" / "bundle.pem", out) == "bundle.pem"
+    assert shown_path("/etc/ssl/certs/ca-certificates.crt", out) == "/etc/ssl/certs/ca-certificates.crt"
+    shown = Settings(out=out, ca_bundle=str(tmp_path / "bundle.pem")).shown()
+    assert str(DATA) not in str(shown) and str(tmp_path) not in str(shown)

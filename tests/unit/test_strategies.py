@@ -1,0 +1,236 @@
+"""Strategies read from their Dockerfiles: the header, the bases their FROM lines name, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imgexp import strategies
+from imgexp.errors import DockerfilesNotFound, InvalidStrategy, StrategyNotFound
+from imgexp.paths import DEFAULT_DOCKERFILES
+
+DEFAULT_PYTHON = "/opt/$VENV_NAME/bin/python"
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"Dockerfile.{name}"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "base_kind", "base_kinds"),
+    [
+        pytest.param("FROM ${PYTHON_IMAGE}\n", "full", ("full",), id="braces"),
+        pytest.param("FROM $PYTHON_SLIM_IMAGE\n", "slim", ("slim",), id="no-braces"),
+        pytest.param(
+            "ARG PYTHON_ALPINE_IMAGE=python:3.11-alpine\nFROM ${PYTHON_ALPINE_IMAGE}\n",
+            "alpine",
+            ("alpine",),
+            id="alpine-with-default",
+        ),
+        pytest.param(
+            "FROM ${PYTHON_IMAGE} AS build\nRUN make\nFROM ${PYTHON_SLIM_IMAGE}\nCOPY --from=build /a /a\n",
+            "slim",
+            ("full", "slim"),
+            id="two-bases",
+        ),
+        pytest.param(
+            "FROM ${PYTHON_SLIM_IMAGE} AS builder\nFROM builder AS rootfs\nFROM rootfs\n",
+            "slim",
+            ("slim",),
+            id="stage-of-a-stage",
+        ),
+        pytest.param(
+            "from ${PYTHON_SLIM_IMAGE} as Builder\nFROM BUILDER\n",
+            "slim",
+            ("slim",),
+            id="keywords-and-stage-names-in-any-case",
+        ),
+        pytest.param(
+            "FROM ${PYTHON_SLIM_IMAGE} AS builder\nFROM scratch\nCOPY --from=builder / /\n",
+            "scratch",
+            ("slim", "scratch"),
+            id="scratch-final",
+        ),
+        pytest.param(
+            "FROM --platform=linux/amd64 ${PYTHON_IMAGE} AS b\nFROM --platform=$BUILDPLATFORM b\n",
+            "full",
+            ("full",),
+            id="platform-flag",
+        ),
+        pytest.param("  FROM ${PYTHON_IMAGE}\n", "full", ("full",), id="indented"),
+        pytest.param("# FROM python:3.11\nFROM ${PYTHON_IMAGE}\n", "full", ("full",), id="commented-from-ignored"),
+        pytest.param(
+            "FROM ${PYTHON_SLIM_IMAGE} AS a\nFROM ${PYTHON_IMAGE} AS b\nFROM a\n",
+            "slim",
+            ("slim", "full"),
+            id="final-from-an-earlier-stage",
+        ),
+    ],
+)
+def test_bases_are_read_from_the_from_lines(tmp_path: Path, text: str, base_kind: str, base_kinds: tuple) -> None:
+    path = _write(tmp_path, "s", text)
+    strategy = strategies.parse("s", path)
+    assert (strategy.base_kind, strategy.base_kinds) == (base_kind, base_kinds)
+    assert strategy.name == "s" and strategy.dockerfile == path
+
+
+@pytest.mark.parametrize(
+    ("header", "description", "python"),
+    [
+        pytest.param("", "", DEFAULT_PYTHON, id="none"),
+        pytest.param("# imgexp.description: Small and fast.\n", "Small and fast.", DEFAULT_PYTHON, id="description"),
+        pytest.param("#imgexp.description:Tight  \n", "Tight", DEFAULT_PYTHON, id="no-spaces-trailing-stripped"),
+        pytest.param("# imgexp.Description: Mixed case key\n", "Mixed case key", DEFAULT_PYTHON, id="key-any-case"),
+        pytest.param(
+            "# imgexp.description: d\n# imgexp.python: /usr/bin/python3\n", "d", "/usr/bin/python3", id="python"
+        ),
+        pytest.param("# description: not a header\n", "", DEFAULT_PYTHON, id="plain-comment"),
+        pytest.param("# imgexp.description: a: b: c\n", "a: b: c", DEFAULT_PYTHON, id="colons-in-the-value"),
+    ],
+)
+def test_header(tmp_path: Path, header: str, description: str, python: str) -> None:
+    strategy = strategies.parse("s", _write(tmp_path, "s", header + "FROM ${PYTHON_IMAGE}\n"))
+    assert (strategy.description, strategy.python) == (description, python)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("FROM python:3.11-slim\n", "FROM python:3.11-slim names no base build arg", id="a-tag"),
+        pytest.param("FROM ${OTHER_IMAGE}\n", "FROM ${OTHER_IMAGE} names no base build arg", id="another-arg"),
+        pytest.param(
+            "FROM builder\nFROM ${PYTHON_IMAGE} AS builder\n",
+            "FROM builder names no base build arg",
+            id="stage-used-before-it-is-made",
+        ),
+        pytest.param(
+            "FROM ${PYTHON_IMAGE}-extra\n", "FROM ${PYTHON_IMAGE}-extra names no base build arg", id="arg-with-suffix"
+        ),
+    ],
+)
+def test_a_from_line_without_a_base_arg_names_the_file_and_the_fix(tmp_path: Path, text: str, problem: str) -> None:
+    path = _write(tmp_path, "bad", text)
+    with pytest.raises(InvalidStrategy) as caught:
+        strategies.parse("bad", path)
+    message = str(caught.value)
+    assert caught.value.dockerfile == str(path)
+    assert message.startswith(f"{path}: {problem}; start each stage FROM one of ")
+    for arg in ("${PYTHON_IMAGE}", "${PYTHON_SLIM_IMAGE}", "${PYTHON_ALPINE_IMAGE}"):
+        assert arg in message
+    assert "or an earlier stage" in message
+
+
+@pytest.mark.parametrize("text", ["", "# imgexp.description: nothing else\nRUN true\n", "# FROM ${PYTHON_IMAGE}\n"])
+def test_no_from_line_is_invalid(tmp_path: Path, text: str) -> None:
+    path = _write(tmp_path, "empty", text)
+    with pytest.raises(InvalidStrategy, match="no FROM line") as caught:
+        strategies.parse("empty", path)
+    assert str(caught.value) == f"{path}: no FROM line"
+
+
+def test_load_reads_the_named_file(tmp_path: Path) -> None:
+    _write(tmp_path, "one", "# imgexp.description: One.\nFROM ${PYTHON_SLIM_IMAGE}\n")
+    strategy = strategies.load("one", tmp_path)
+    assert strategy == strategies.Strategy(
+        "one", tmp_path / "Dockerfile.one", "One.", "slim", ("slim",), DEFAULT_PYTHON
+    )
+
+
+def test_a_missing_strategy_names_the_file_and_what_is_on_offer(tmp_path: Path) -> None:
+    for name in ("zeta", "slim", "alpha"):
+        _write(tmp_path, name, "FROM ${PYTHON_IMAGE}\n")
+    with pytest.raises(StrategyNotFound) as caught:
+        strategies.load("nope", tmp_path)
+    assert caught.value.dockerfile == str(tmp_path / "Dockerfile.nope")
+    assert caught.value.available == ["slim", "alpha", "zeta"]
+    assert f"{tmp_path / 'Dockerfile.nope'} does not exist" in str(caught.value)
+    assert "Strategies on offer: slim, alpha, zeta" in str(caught.value)
+
+
+def test_an_empty_folder_offers_none(tmp_path: Path) -> None:
+    with pytest.raises(StrategyNotFound, match="Strategies on offer: none"):
+        strategies.load("base", tmp_path)
+
+
+@pytest.mark.parametrize("call", [strategies.load, strategies.load_all], ids=["load", "load_all"])
+def test_a_missing_folder_names_it_and_the_fix(tmp_path: Path, call) -> None:
+    folder = tmp_path / "no-such-folder"
+    with pytest.raises(DockerfilesNotFound) as caught:
+        call("base", folder) if call is strategies.load else call(None, folder)
+    assert caught.value.folder == str(folder)
+    assert str(folder) in str(caught.value) and "--dockerfiles" in str(caught.value)
+
+
+def test_load_all_reads_every_strategy_in_order_or_the_named_ones(tmp_path: Path) -> None:
+    for name in ("x", "slim", "base"):
+        _write(tmp_path, name, "FROM ${PYTHON_IMAGE}\n")
+    assert [s.name for s in strategies.load_all(None, tmp_path)] == ["base", "slim", "x"]
+    assert [s.name for s in strategies.load_all(["x", "base"], tmp_path)] == ["x", "base"]
+    with pytest.raises(StrategyNotFound):
+        strategies.load_all(["x", "gone"], tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param([], [], id="empty"),
+        pytest.param(["multi-stage", "slim", "base"], ["base", "slim", "multi-stage"], id="writeup-order"),
+        pytest.param(["zz", "minimal", "aa", "slim"], ["slim", "aa", "minimal", "zz"], id="writeup-first-then-by-name"),
+        pytest.param(["b", "a"], ["a", "b"], id="no-writeup-strategy"),
+    ],
+)
+def test_available_puts_the_writeups_three_first(tmp_path: Path, files: list[str], expected: list[str]) -> None:
+    for name in files:
+        _write(tmp_path, name, "FROM ${PYTHON_IMAGE}\n")
+    (tmp_path / "Dockerfile").write_text("FROM ${PYTHON_IMAGE}\n")  # no strategy name: not a strategy
+    (tmp_path / "README.md").write_text("not a strategy")
+    assert strategies.available(tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("base,slim", ["base", "slim"], id="two"),
+        pytest.param(" base , slim ,, ", ["base", "slim"], id="spaces-and-empty-items"),
+        pytest.param("slim", ["slim"], id="one"),
+        pytest.param("", [], id="empty"),
+        pytest.param("all", ["base", "multi-stage", "other"], id="all"),
+        pytest.param("  all ", ["base", "multi-stage", "other"], id="all-with-spaces"),
+        pytest.param("other,all", ["other", "all"], id="all-among-names-is-a-name"),
+    ],
+)
+def test_parse_names(tmp_path: Path, text: str, expected: list[str]) -> None:
+    for name in ("other", "multi-stage", "base"):
+        _write(tmp_path, name, "FROM ${PYTHON_IMAGE}\n")
+    assert strategies.parse_names(text, tmp_path) == expected
+
+
+#: the shipped strategies: what their final stage starts from, and every base any stage uses
+SHIPPED = {
+    "base": ("full", ("full",)),
+    "slim": ("slim", ("slim",)),
+    "multi-stage": ("slim", ("slim",)),
+    "alpine": ("alpine", ("alpine",)),
+    "minimal": ("scratch", ("slim", "scratch")),
+    "multi-stage-lean": ("slim", ("slim",)),
+    "multi-stage-nopycache": ("slim", ("slim",)),
+    "multi-stage-uv": ("slim", ("slim",)),
+    "slim-nocompiler": ("slim", ("slim",)),
+}
+
+
+def test_the_shipped_strategies_are_the_nine_with_the_writeups_first() -> None:
+    names = strategies.available(DEFAULT_DOCKERFILES)
+    assert names[:3] == ["base", "slim", "multi-stage"]
+    assert sorted(names) == sorted(SHIPPED)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_each_shipped_strategy_parses_with_a_description(name: str) -> None:
+    strategy = strategies.load(name, DEFAULT_DOCKERFILES)
+    assert (strategy.base_kind, strategy.base_kinds) == SHIPPED[name]
+    assert len(strategy.description) > 20
