@@ -2,9 +2,10 @@
 
 Stopping or cleaning the engine every other test (and every other user of this machine)
 builds on would break their work, so these tests start a second dockerd with its own
-data root, exec root, socket, pid file and ledger folder, no bridge network (builds use
-the host's) and an empty config file, and load the slim stand-in into it (a few seconds).
-It needs root and dockerd; the tests are skipped without them.
+data root, exec root, socket, pid file and ledger folder, a bridge of its own (builds use
+the host's network; a dockerd started with --bridge=none would delete the host's docker0)
+and an empty config file, and load the slim stand-in into it (a few seconds). It needs
+root, dockerd and ip (iproute2); the tests are skipped without them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class DedicatedEngine:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.bridge = f"imgexp{os.getpid() % 100000}"
         self.host = f"unix://{root}/docker.sock"
         self.state = root / "state"  # XDG_STATE_HOME: where imgexp keeps this engine's ledger
         self.env = {**os.environ, "DOCKER_HOST": self.host, "XDG_STATE_HOME": str(self.state)}
@@ -39,6 +41,7 @@ class DedicatedEngine:
         """Start dockerd and wait (up to a minute) until it answers."""
         config = self.root / "daemon.json"
         config.write_text("{}\n")
+        subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True)
         argv = [
             "dockerd",
             "--config-file",
@@ -51,7 +54,7 @@ class DedicatedEngine:
             str(self.root / "docker.pid"),
             "--host",
             self.host,
-            "--bridge=none",
+            f"--bridge={self.bridge}",
             "--iptables=false",
             "--ip-masq=false",
             "--shutdown-timeout=1",
@@ -74,6 +77,7 @@ class DedicatedEngine:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=60)
         self.process = None
+        subprocess.run(["ip", "link", "delete", self.bridge], check=False, capture_output=True)
 
     def load(self, source: docker.DockerClient, image: str) -> None:
         """Copy ``image`` from the engine ``source`` into this one (docker save | docker load)."""
@@ -84,8 +88,8 @@ class DedicatedEngine:
 @contextlib.contextmanager
 def dedicated_engine(root: Path, source: docker.DockerClient) -> Iterator[DedicatedEngine]:
     """A started DedicatedEngine holding the slim stand-in of ``source``; stopped and removed after."""
-    if os.geteuid() != 0 or shutil.which("dockerd") is None:
-        pytest.skip("a dedicated Docker engine needs root and dockerd")
+    if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which("ip") is None:
+        pytest.skip("a dedicated Docker engine needs root, dockerd and ip (iproute2)")
     engine = DedicatedEngine(root)
     try:
         engine.start()
