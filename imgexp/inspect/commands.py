@@ -1,4 +1,7 @@
-"""The commands `imgexp inspect` and `imgexp check`. Bad input (an image that cannot be had, a bad budget) exits 2."""
+"""The commands `imgexp inspect`, `imgexp diff` and `imgexp check`.
+
+Bad input (an image that cannot be had, a bad budget) exits 2.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,16 @@ from typing import Any
 from ..engine.client import connect
 from ..measure.layercache import LayerCache
 from . import budget
+from .diff import diff, format_diff
 from .image import inspect_image
-from .output import format_inspection, write_inspections
+from .output import format_inspection, write_diff, write_inspections
 
 DEFAULT_OUT = Path("reports") / "inspect"
 BAD_INPUT = 2
 
 
 def add_inspect_commands(commands: Any) -> None:
-    """Add `inspect` and `check` to the subcommands of the imgexp parser."""
+    """Add `inspect`, `diff` and `check` to the subcommands of the imgexp parser."""
     inspect_cmd = commands.add_parser(
         "inspect",
         help="measure any image and list what in it could go, with the bytes and the fix",
@@ -29,6 +33,19 @@ def add_inspect_commands(commands: Any) -> None:
     inspect_cmd.add_argument("images", nargs="+", metavar="IMAGE")
     inspect_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default: %(default)s)")
     inspect_cmd.set_defaults(func=_inspect, error_exit=BAD_INPUT)
+
+    diff_cmd = commands.add_parser(
+        "diff",
+        help="what changed between two images, largest first",
+        description="Inspect images A and B and list what changed, largest first: size and pull size, layers "
+        "only one has, Python distributions and system packages added, removed or resized (with versions), "
+        "findings that appeared or went, and the files that changed most. Writes OUT/diff.csv and OUT/diff.json. "
+        "Exit code 2 on bad input; the same image twice is no difference (exit 0).",
+    )
+    diff_cmd.add_argument("a", metavar="A")
+    diff_cmd.add_argument("b", metavar="B")
+    diff_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default: %(default)s)")
+    diff_cmd.set_defaults(func=_diff, error_exit=BAD_INPUT)
 
     check_cmd = commands.add_parser(
         "check",
@@ -56,6 +73,17 @@ def _inspect(args: argparse.Namespace) -> int:
         print(format_inspection(inspection) + "\n")
     write_inspections(args.out, inspections)
     print(f"Findings: {args.out / 'inspect.csv'} (everything in {args.out / 'inspect.json'})")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    client = connect()
+    cache = LayerCache()
+    a, b = inspect_image(client, args.a, cache), inspect_image(client, args.b, cache)
+    changes = diff(a, b)
+    print(format_diff(a, b, changes))
+    write_diff(args.out, a, b, changes)
+    print(f"\nChanges: {args.out / 'diff.csv'} (with both images' summaries in {args.out / 'diff.json'})")
     return 0
 
 

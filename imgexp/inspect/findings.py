@@ -19,7 +19,7 @@ import pandas as pd
 from ..measure.packages import UNCLAIMED, SiteFile, part_of, site_files
 from ..measure.waste import FinalFilesystem
 from ..units import human_size
-from .packagedb import DPKG_INFO, SystemPackage, system_packages, toolchain
+from .packagedb import DPKG_INFO, SystemPackage, toolchain
 
 
 @dataclass(frozen=True)
@@ -116,11 +116,13 @@ def interpreters(files: Mapping[str, tuple[int, int]]) -> list[Interpreter]:
 
 
 def find(
-    final: FinalFilesystem, records: Mapping[str, str], package_db: Mapping[str, str], image_bytes: int
+    final: FinalFilesystem, records: Mapping[str, str], packages: Mapping[str, SystemPackage], image_bytes: int
 ) -> pd.DataFrame:
-    """The findings of an image, largest first (FINDING_COLUMNS); kinds with no bytes are left out."""
+    """The findings of an image, largest first (FINDING_COLUMNS); kinds with no bytes are left out.
+
+    ``packages`` are its system packages (imgexp.inspect.packagedb.installed).
+    """
     files = final.files
-    packages = system_packages({p: text for p, text in package_db.items() if p in files})
     removable = toolchain(packages)
     owned = _toolchain_files(files, packages, removable)
     in_site, versions = site_files(files, records)

@@ -24,6 +24,7 @@ from ..measure.scan import layer_frame, read_image
 from ..measure.waste import replay
 from ..units import human_size
 from .findings import find, interpreters
+from .packagedb import installed, package_bytes
 
 #: the columns of an inspected image's summary (inspect.json's ``images``), and what each holds
 IMAGE_COLUMNS: dict[str, str] = {
@@ -70,6 +71,10 @@ class Inspection:
     packages: pd.DataFrame
     findings: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)
+    """every visible regular file -> its bytes"""
+    system: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """each system package (dpkg, apk) -> (version, bytes of its visible files)"""
 
 
 def local_or_pulled(client: docker.DockerClient, ref: str) -> Image:
@@ -97,7 +102,8 @@ def inspect_image(client: docker.DockerClient, ref: str, cache: LayerCache | Non
     layers = layer_frame(saved, 0, final.wasted_by_layer).drop(columns="origin")
     packages = package_frame(final.files, records)
     size = int(attrs["Size"])
-    findings = find(final, records, package_db, size)
+    system = installed(package_db, final.files)
+    findings = find(final, records, system, size)
     found = interpreters(final.files)
     platform = f"{attrs.get('Os', '')}/{attrs.get('Architecture', '')}"
     notes = []
@@ -127,4 +133,12 @@ def inspect_image(client: docker.DockerClient, ref: str, cache: LayerCache | Non
         "findings_pct": round(100.0 * covered / size, 2) if size else 0.0,
         "notes": "; ".join(notes),
     }
-    return Inspection(summary=summary, layers=layers, packages=packages, findings=findings, notes=notes)
+    return Inspection(
+        summary=summary,
+        layers=layers,
+        packages=packages,
+        findings=findings,
+        notes=notes,
+        files={path: size for path, (_, size) in final.files.items()},
+        system={name: (p.version, package_bytes(p, final.files)) for name, p in system.items()},
+    )

@@ -1,4 +1,4 @@
-"""What `imgexp inspect` shows and writes: a table per image, and inspect.csv and inspect.json.
+"""What `imgexp inspect` and `imgexp diff` write: inspect.csv and inspect.json, diff.csv and diff.json.
 
 Every image is measured before anything is written, and each file is replaced atomically
 (imgexp.results.write_atomic), so a failed inspection leaves no half-written output.
@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..results import write_csv, write_json
 from ..units import human_size
+from .diff import DIFF_COLUMNS
 from .image import FINDINGS_CSV_COLUMNS, IMAGE_COLUMNS, Inspection
 
 
@@ -42,7 +43,7 @@ def findings_table(inspections: list[Inspection]) -> pd.DataFrame:
 
 
 def write_inspections(out: Path, inspections: list[Inspection]) -> None:
-    """OUT/inspect.csv (the findings) and OUT/inspect.json (every image's summary, findings, layers, packages)."""
+    """OUT/inspect.csv (the findings) and OUT/inspect.json (per image: summary, findings, layers, packages)."""
     write_csv(out / "inspect.csv", findings_table(inspections))
     write_json(
         out / "inspect.json",
@@ -50,13 +51,27 @@ def write_inspections(out: Path, inspections: list[Inspection]) -> None:
             "columns": {"images": IMAGE_COLUMNS, "findings": FINDINGS_CSV_COLUMNS},
             "images": [
                 {
-                    **i.summary,
+                    "summary": i.summary,
                     "findings": _records(i.findings),
                     "layers": _records(i.layers),
                     "packages": _records(i.packages),
                 }
                 for i in inspections
             ],
+        },
+    )
+
+
+def write_diff(out: Path, a: Inspection, b: Inspection, changes: pd.DataFrame) -> None:
+    """OUT/diff.csv (the changes) and OUT/diff.json (the changes and both images' summaries)."""
+    write_csv(out / "diff.csv", changes)
+    write_json(
+        out / "diff.json",
+        {
+            "columns": {"changes": DIFF_COLUMNS, "images": IMAGE_COLUMNS},
+            "a": a.summary,
+            "b": b.summary,
+            "changes": _records(changes),
         },
     )
 

@@ -49,6 +49,16 @@ def system_packages(package_db: Mapping[str, str]) -> dict[str, SystemPackage]:
     return {}
 
 
+def installed(package_db: Mapping[str, str], files: Mapping[str, tuple[int, int]]) -> dict[str, SystemPackage]:
+    """The installed packages of the final filesystem ``files``: its database files that are still visible."""
+    return system_packages({path: text for path, text in package_db.items() if path in files})
+
+
+def package_bytes(package: SystemPackage, files: Mapping[str, tuple[int, int]]) -> int:
+    """Bytes of the package's visible regular files."""
+    return sum(files[path][1] for path in package.files if path in files)
+
+
 def toolchain(packages: Mapping[str, SystemPackage]) -> set[str]:
     """The compilers, -dev packages and build tools, and what only they pulled in."""
     providers: dict[str, set[str]] = {}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from imgexp.inspect.findings import FINDING_COLUMNS, KINDS, find, interpreters
-from imgexp.inspect.packagedb import DPKG_STATUS
+from imgexp.inspect.packagedb import DPKG_STATUS, installed
 from imgexp.measure.waste import FinalFilesystem
 
 SITE = "opt/venv/lib/python3.11/site-packages"
@@ -63,13 +64,20 @@ PACKAGE_DB = {
 }
 
 
+def _find(
+    final: FinalFilesystem, records: dict[str, str], package_db: dict[str, str], image_bytes: int
+) -> pd.DataFrame:
+    """The findings, the system packages read as inspect_image reads them."""
+    return find(final, records, installed(package_db, final.files), image_bytes)
+
+
 def _final(wasted: list[int]) -> FinalFilesystem:
     files = {path: (0, size) for path, (size, _) in FILES.items()}
     return FinalFilesystem(files=files, wasted_by_layer=wasted, layer_file_bytes=sum(s for _, s in files.values()))
 
 
 def test_each_file_is_claimed_by_its_kind_once() -> None:
-    findings = find(_final([0]), RECORDS, PACKAGE_DB, image_bytes=1_000_000).set_index("kind")
+    findings = _find(_final([0]), RECORDS, PACKAGE_DB, image_bytes=1_000_000).set_index("kind")
     expected: dict[str, list[int]] = {}
     for size, kind in FILES.values():
         if kind:
@@ -80,7 +88,7 @@ def test_each_file_is_claimed_by_its_kind_once() -> None:
 
 
 def test_findings_are_ranked_with_their_share_fix_and_detail() -> None:
-    findings = find(_final([0]), RECORDS, PACKAGE_DB, image_bytes=1_000_000)
+    findings = _find(_final([0]), RECORDS, PACKAGE_DB, image_bytes=1_000_000)
     assert list(findings.columns) == FINDING_COLUMNS
     assert list(findings["bytes"]) == sorted(findings["bytes"], reverse=True)
     compiler = findings.set_index("kind").loc["compiler"]
@@ -90,13 +98,13 @@ def test_findings_are_ranked_with_their_share_fix_and_detail() -> None:
 
 
 def test_wasted_bytes_are_a_finding_of_their_own() -> None:
-    findings = find(_final([700, 0, 5]), {}, {}, image_bytes=10**6).set_index("kind")
+    findings = _find(_final([700, 0, 5]), {}, {}, image_bytes=10**6).set_index("kind")
     assert int(findings.loc["wasted", "bytes"]) == 705 and "in 2 layer(s)" in findings.loc["wasted", "detail"]
 
 
 def test_an_image_without_python_or_packages_has_no_such_findings() -> None:
     final = FinalFilesystem(files={"bin/busybox": (0, 900)}, wasted_by_layer=[0], layer_file_bytes=900)
-    assert find(final, {}, {}, image_bytes=900).empty
+    assert _find(final, {}, {}, image_bytes=900).empty
     assert interpreters(final.files) == []
 
 
