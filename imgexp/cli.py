@@ -1,4 +1,5 @@
-"""The imgexp command: run the experiment, publish its report, list strategies, manage base images, clean up."""
+"""The imgexp command: run the experiment, publish its report, list strategies, manage base images, clean up;
+inspect, compare and check any image."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .engine import bases, cleanup
 from .engine.client import connect
 from .errors import ImgexpError
 from .experiment import Settings, default, run
+from .inspect.commands import add_inspect_commands
 from .units import human_size
 
 
@@ -26,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ImgexpError as exc:
         print(f"imgexp: error: {exc}", file=sys.stderr)
-        return 1
+        return int(args.error_exit)
     except KeyboardInterrupt:
         print(
             "imgexp: interrupted. Every finished strategy is kept; run the same command again to resume.",
@@ -37,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imgexp", description=__doc__)
+    parser.set_defaults(error_exit=1)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run_cmd = commands.add_parser(
@@ -90,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     clean_cmd.add_argument("--all", action="store_true", help="also remove the offline stand-in bases")
     clean_cmd.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     clean_cmd.set_defaults(func=_clean)
+    add_inspect_commands(commands)
     return parser
 
 

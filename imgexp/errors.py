@@ -170,3 +170,25 @@ class LedgerNotWritable(ImgexpError):
             f"Cannot record the images imgexp builds in {path} ({reason}); it needs them to remove "
             "the untagged images its builds leave. Set XDG_STATE_HOME to a writable folder."
         )
+
+
+class ImageUnavailable(ImgexpError):
+    """An image to inspect is not local, and pulling it failed."""
+
+    def __init__(self, image: str, reason: str) -> None:
+        self.image = image
+        self.reason = reason
+        super().__init__(
+            f"Image {image} is not local and could not be pulled: {reason}. Check its name, `docker pull` or "
+            "`docker load` it where a registry is reachable, or name an image `docker images` lists."
+        )
+
+
+class InvalidBudget(ImgexpError):
+    """A rule of `imgexp check` is unknown, or its limit cannot be read."""
+
+    def __init__(self, rule: str, value: str, problem: str) -> None:
+        self.rule = rule
+        self.value = value
+        self.problem = problem
+        super().__init__(f"Budget rule {rule} = {value!r}: {problem}")

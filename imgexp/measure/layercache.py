@@ -20,7 +20,7 @@ from ..results import write_atomic
 from .gzipsize import GzipSizer
 from .layertar import ChunkCursor, LayerScan, scan_layer
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -56,6 +56,7 @@ class LayerCache:
             compressed_exact=data["compressed_exact"],
             entries=[(path, kind, size) for path, kind, size in data["entries"]],
             records=data["records"],
+            package_db=data["package_db"],
         )
 
     def put(self, scan: LayerScan) -> None:
@@ -65,6 +66,7 @@ class LayerCache:
             "compressed_exact": scan.compressed_exact,
             "entries": scan.entries,
             "records": scan.records,
+            "package_db": scan.package_db,
         }
         write_atomic(self._path(scan.member, scan.tar_bytes), json.dumps(data, separators=(",", ":")))
 

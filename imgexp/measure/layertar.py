@@ -1,9 +1,10 @@
-"""Reading one layer tar as a stream: its entries, its dist-info RECORDs and its pull size.
+"""Reading one layer tar as a stream: its entries, its dist-info RECORDs, its package database and its pull size.
 
 A layer (tens of thousands of members) is read with libarchive, whose C reader parses
-headers about five times faster than :mod:`tarfile`. It reads the headers (and each
-dist-info RECORD) and seeks over file contents, which go to the gzip counter as views
-into the stream's chunks (copied once, into the counter's blocks).
+headers about five times faster than :mod:`tarfile`. It reads the headers (and the text of
+each dist-info RECORD and of the system's package database) and seeks over file contents,
+which go to the gzip counter as views into the stream's chunks (copied once, into the
+counter's blocks).
 
 A layer that is already compressed (an OCI blob: gzip or zstd) counts its blob size,
 exactly; an uncompressed one is gzip-counted at the registry's default level, an estimate.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 LAYER_BUFFER_BYTES = 64 << 10
 #: files whose contents are read from the layers: a distribution's list of files
 RECORD_SUFFIX = ".dist-info/RECORD"
+#: files whose contents are read from the layers: the system's package database (dpkg: each package's
+#: list of files; apk: one file that lists them all)
+PACKAGE_DB = re.compile(r"^(?:var/lib/dpkg/status|var/lib/dpkg/info/[^/]+\.list|lib/apk/db/installed)$")
 #: the first bytes of a gzip and of a zstd blob
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 
@@ -57,6 +62,8 @@ class LayerScan:
     """(path, kind, bytes) in tar order; for a whiteout the path is what it deletes"""
     records: dict[str, str] = field(default_factory=dict)
     """path of each ``*.dist-info/RECORD`` in the layer -> its text"""
+    package_db: dict[str, str] = field(default_factory=dict)
+    """path of each file of the package database in the layer (see PACKAGE_DB) -> its text"""
 
 
 @dataclass(frozen=True)
@@ -248,5 +255,7 @@ def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
         scan.entries.append((path, FILE, entry.size or 0))
         if path.endswith(RECORD_SUFFIX) and ("site-packages/" in path or "dist-packages/" in path):
             scan.records[path] = b"".join(entry.get_blocks()).decode(errors="replace")
+        elif PACKAGE_DB.match(path):
+            scan.package_db[path] = b"".join(entry.get_blocks()).decode(errors="replace")
     else:
         scan.entries.append((path, LINK, 0))

@@ -16,6 +16,7 @@ import io
 import posixpath
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -39,13 +40,27 @@ def part_of(relative: str) -> str:
     return "other"
 
 
-def package_frame(files: Mapping[str, tuple[int, int]], records: Mapping[str, str]) -> pd.DataFrame:
-    """One row per distribution (and per site directory's unclaimed files), largest first.
+@dataclass(frozen=True)
+class SiteFile:
+    """A visible file under a site directory, and the distribution it belongs to."""
+
+    path: str
+    site: str
+    relative: str
+    distribution: str
+    """its owner's name, or UNCLAIMED"""
+    size: int
+
+
+def site_files(
+    files: Mapping[str, tuple[int, int]], records: Mapping[str, str]
+) -> tuple[list[SiteFile], dict[tuple[str, str], str]]:
+    """Every visible file under a site directory with its owner; and (site, distribution) -> version.
 
     ``files`` maps each visible path to (layer, bytes); ``records`` maps RECORD paths to their text.
     """
     owners, top_owners, versions = _owners(files, records)
-    totals: dict[tuple[str, str], dict[str, int]] = {}
+    found = []
     for path, (_, size) in files.items():
         match = _SITE.match(path)
         if not match:
@@ -53,11 +68,23 @@ def package_frame(files: Mapping[str, tuple[int, int]], records: Mapping[str, st
         site, relative = match.groups()
         top = _top_name(relative)
         owner = owners.get(path) or top_owners.get((site, top)) or top_owners.get((site, _module_of(top)))
-        key = (site, owner or UNCLAIMED)
+        found.append(SiteFile(path, site, relative, owner or UNCLAIMED, size))
+    return found, versions
+
+
+def package_frame(files: Mapping[str, tuple[int, int]], records: Mapping[str, str]) -> pd.DataFrame:
+    """One row per distribution (and per site directory's unclaimed files), largest first.
+
+    ``files`` maps each visible path to (layer, bytes); ``records`` maps RECORD paths to their text.
+    """
+    found, versions = site_files(files, records)
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    for file in found:
+        key = (file.site, file.distribution)
         row = totals.setdefault(key, {"bytes": 0, "files": 0, **{f"{p}_bytes": 0 for p in PARTS}})
-        row["bytes"] += size
+        row["bytes"] += file.size
         row["files"] += 1
-        row[f"{part_of(relative)}_bytes"] += size
+        row[f"{part_of(file.relative)}_bytes"] += file.size
     rows = [
         {"location": site, "distribution": name, "version": versions.get((site, name), ""), **figures}
         for (site, name), figures in totals.items()

@@ -92,13 +92,10 @@ def scan_image(
     layer_store: bool = True,
 ) -> ImageScan:
     """Read the image's layer tars once (from the layer store when ``layer_store`` and readable) and measure."""
-    store = open_store(client) if layer_store else None
-    saved = read_stored(store, client.api.inspect_image(image_id)["Id"], cache) if store else None
-    source = STORE_SOURCE if saved else SAVE_SOURCE
-    saved = saved or read_saved(save_chunks(client, image_id), cache=cache)
+    saved, source = read_image(client, image_id, cache, layer_store)
     base_layers = _base_layer_count(client, saved, base)
     final = replay([layer.entries for layer in saved.layers])
-    layers = _layer_frame(saved, base_layers, final.wasted_by_layer)
+    layers = layer_frame(saved, base_layers, final.wasted_by_layer)
     records = {path: text for layer in saved.layers for path, text in layer.records.items()}
     packages = package_frame(final.files, records)
     distinct = layers.drop_duplicates("diff_id")
@@ -116,6 +113,18 @@ def scan_image(
         **package_summary(packages),
     }
     return ImageScan(layers=layers, packages=packages, figures=figures)
+
+
+def read_image(
+    client: docker.DockerClient, image_id: str, cache: LayerCache | None = None, layer_store: bool = True
+) -> tuple[SavedImage, str]:
+    """The image's layers, read once from the layer store (when ``layer_store`` and readable), else from
+    `docker save`; and which of the two (``layers_read_from``)."""
+    store = open_store(client) if layer_store else None
+    saved = read_stored(store, client.api.inspect_image(image_id)["Id"], cache) if store else None
+    if saved:
+        return saved, STORE_SOURCE
+    return read_saved(save_chunks(client, image_id), cache=cache), SAVE_SOURCE
 
 
 def scan_and_record(
@@ -180,7 +189,7 @@ def _base_layer_count(client: docker.DockerClient, saved: SavedImage, base: Base
     return shared
 
 
-def _layer_frame(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.DataFrame:
+def layer_frame(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.DataFrame:
     history = [h for h in saved.config.get("history", []) if not h.get("empty_layer")]
     diff_ids = saved.config.get("rootfs", {}).get("diff_ids", [])
     rows = []
