@@ -13,11 +13,11 @@ from typing import get_args
 import pandas as pd
 
 from . import strategies
+from .audit.commands import add_audit_commands
 from .engine import bases, cleanup
 from .engine.client import connect
 from .errors import ImgexpError
 from .experiment import Settings, default, run
-from .inspect.commands import add_inspect_commands
 from .units import human_size
 
 
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     clean_cmd.add_argument("--all", action="store_true", help="also remove the offline stand-in bases")
     clean_cmd.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     clean_cmd.set_defaults(func=_clean)
-    add_inspect_commands(commands)
+    add_audit_commands(commands)
     return parser
 
 

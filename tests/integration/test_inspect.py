@@ -19,7 +19,7 @@ import pytest
 
 import imgexp
 from imgexp import cli
-from imgexp.inspect.image import inspect_image
+from imgexp.audit.image import inspect_image
 
 STRATEGIES = [
     "base",

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from imgexp import cli
+from imgexp.audit import budget
+from imgexp.audit.image import Inspection
 from imgexp.errors import ImgexpError, InvalidBudget
-from imgexp.inspect import budget
-from imgexp.inspect.image import Inspection
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from imgexp.inspect.diff import DIFF_COLUMNS, diff
-from imgexp.inspect.image import Inspection
+from imgexp.audit.diff import DIFF_COLUMNS, diff
+from imgexp.audit.image import Inspection
 
 
 def _inspection(

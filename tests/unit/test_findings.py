@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from imgexp.inspect.findings import FINDING_COLUMNS, KINDS, find, interpreters
-from imgexp.inspect.packagedb import DPKG_STATUS, installed
+from imgexp.audit.findings import FINDING_COLUMNS, KINDS, find, interpreters
+from imgexp.audit.packagedb import DPKG_STATUS, installed
 from imgexp.measure.waste import FinalFilesystem
 
 SITE = "opt/venv/lib/python3.11/site-packages"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(importlib.import_module("imgexp").__file__ or "").parent
-SUBPACKAGES = ("engine", "measure", "report")
+SUBPACKAGES = ("engine", "measure", "report", "audit")
 
 
 def _module_name(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imgexp.inspect.packagedb import DPKG_STATUS, SystemPackage, system_packages, toolchain
+from imgexp.audit.packagedb import DPKG_STATUS, SystemPackage, system_packages, toolchain
 
 
 def _status(*paragraphs: str) -> str:

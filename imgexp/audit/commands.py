@@ -21,7 +21,7 @@ DEFAULT_OUT = Path("reports") / "inspect"
 BAD_INPUT = 2
 
 
-def add_inspect_commands(commands: Any) -> None:
+def add_audit_commands(commands: Any) -> None:
     """Add `inspect`, `diff` and `check` to the subcommands of the imgexp parser."""
     inspect_cmd = commands.add_parser(
         "inspect",

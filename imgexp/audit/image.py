@@ -2,7 +2,7 @@
 
 The layers are read as for a build (imgexp.measure.scan.read_image: the layer store or a
 streamed `docker save`, each layer through the layer cache), replayed to the final
-filesystem, and the findings drawn from it (imgexp.inspect.findings).
+filesystem, and the findings drawn from it (imgexp.audit.findings).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ IMAGE_COLUMNS: dict[str, str] = {
 #: the columns of inspect.csv: one row per image and finding
 FINDINGS_CSV_COLUMNS: dict[str, str] = {
     "image": "the image as named on the command line",
-    "kind": "the kind of finding (imgexp.inspect.findings.KINDS; `imgexp check --forbid` takes these names)",
+    "kind": "the kind of finding (imgexp.audit.findings.KINDS; `imgexp check --forbid` takes these names)",
     "bytes": "bytes the finding accounts for, measured in the image",
     "files": "visible files it accounts for (empty for wasted: hidden copies)",
     "share_pct": "bytes against the image's size_bytes, in %",

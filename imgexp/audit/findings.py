@@ -120,7 +120,7 @@ def find(
 ) -> pd.DataFrame:
     """The findings of an image, largest first (FINDING_COLUMNS); kinds with no bytes are left out.
 
-    ``packages`` are its system packages (imgexp.inspect.packagedb.installed).
+    ``packages`` are its system packages (imgexp.audit.packagedb.installed).
     """
     files = final.files
     removable = toolchain(packages)
