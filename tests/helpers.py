@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
@@ -13,6 +14,11 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 #: small, pure Python, and its import name (dateutil) is not its distribution name
 SMALL_REQUIREMENT = "python-dateutil"
 WRITEUP_STRATEGIES = ("base", "slim", "multi-stage")
+#: every strategy dockerfiles/ ships
+SHIPPED_STRATEGIES = (
+    *WRITEUP_STRATEGIES,
+    *("alpine", "minimal", "multi-stage-lean", "multi-stage-nopycache", "multi-stage-uv", "slim-nocompiler"),
+)
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
@@ -28,3 +34,9 @@ def dirt(notebook: nbformat.NotebookNode) -> list[str]:
         found += [f"cell {number} has {key} metadata" for key in recorded]
     found += [f"notebook has {key} metadata" for key in ("papermill", "widgets") if key in notebook.metadata]
     return found
+
+
+def imgexp_run(requirements: Path, strategies: str, out: Path, *options: str) -> list[str]:
+    """The command line of `imgexp run` (this interpreter's) on ``requirements`` into ``out``, then ``options``."""
+    return [sys.executable, "-m", "imgexp", "run", "--requirements", str(requirements), "--strategies", strategies,
+            "--out", str(out), *options]  # fmt: skip

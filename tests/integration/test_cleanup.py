@@ -21,6 +21,7 @@ from imgexp.engine.build import build_image
 from imgexp.engine.cleanup import Ledger, short_id
 from imgexp.engine.standins import tag_for
 
+from ..helpers import imgexp_run
 from .engines import DedicatedEngine, dedicated_engine
 
 STANDIN = tag_for("slim", "3.11")
@@ -56,22 +57,7 @@ def test_a_run_leaves_only_the_images_it_reports(
     before = _top_level(client)
     out = tmp_path / "out"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "imgexp",
-            "run",
-            "--requirements",
-            str(small_requirements),
-            "--strategies",
-            "multi-stage",
-            "--out",
-            str(out),
-            "--base-source",
-            "standin",
-            "--timings",
-            "--quiet",
-        ],
+        imgexp_run(small_requirements, "multi-stage", out, "--base-source", "standin", "--timings", "--quiet"),
         capture_output=True,
         text=True,
         env=engine.env,

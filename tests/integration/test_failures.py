@@ -15,7 +15,7 @@ import pytest
 
 import imgexp
 
-from ..helpers import REPO
+from ..helpers import REPO, imgexp_run
 from .engines import DedicatedEngine, dedicated_engine
 
 SLIM = (REPO / "dockerfiles" / "Dockerfile.slim").read_text()
@@ -101,23 +101,9 @@ def test_an_interrupted_run_keeps_finished_rows_and_resumes(
         slow=SLIM + f"RUN echo {tmp_path.name} && sleep 8\n",
     )
     out = tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "imgexp",
-        "run",
-        "--requirements",
-        str(small_requirements),
-        "--strategies",
-        "slim,slow",
-        "--out",
-        str(out),
-        "--dockerfiles",
-        str(folder),
-        "--ca-bundle",
-        writeup_ca,
-        "--quiet",
-    ]
+    command = imgexp_run(
+        small_requirements, "slim,slow", out, "--dockerfiles", str(folder), "--ca-bundle", writeup_ca, "--quiet"
+    )
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while not (out / "rows" / "slim.json").exists():
@@ -172,23 +158,9 @@ def test_an_engine_stopping_mid_build_is_named_as_such_and_the_run_resumes(
     slow_step = f"RUN echo {tmp_path.name} && sleep 15"
     folder = _dockerfiles(tmp_path / "dockerfiles", slim=SLIM, slow=f"{SLIM}{slow_step}\n")
     out = tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "imgexp",
-        "run",
-        "--requirements",
-        str(small_requirements),
-        "--strategies",
-        "slim,slow",
-        "--out",
-        str(out),
-        "--dockerfiles",
-        str(folder),
-        "--base-source",
-        "standin",
-        "--quiet",
-    ]
+    command = imgexp_run(
+        small_requirements, "slim,slow", out, "--dockerfiles", str(folder), "--base-source", "standin", "--quiet"
+    )
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=engine.env)
     deadline = time.monotonic() + 300
     while not any("sleep 15" in c["Command"] for c in engine.client.api.containers()):

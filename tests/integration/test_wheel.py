@@ -15,19 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ..helpers import REPO, SMALL_REQUIREMENT
-
-NINE_STRATEGIES = (
-    "base",
-    "slim",
-    "multi-stage",
-    "alpine",
-    "minimal",
-    "multi-stage-lean",
-    "multi-stage-nopycache",
-    "multi-stage-uv",
-    "slim-nocompiler",
-)
+from ..helpers import REPO, SHIPPED_STRATEGIES, SMALL_REQUIREMENT
 
 
 def _run(args: list[str | Path], cwd: Path) -> str:
@@ -66,7 +54,7 @@ def test_the_wheel_carries_notebooks_dockerfiles_and_requirements(installed: tup
     assert data == package / "_data"
     assert {p.name for p in (data / "notebooks").glob("*.ipynb")} == {"compare.ipynb", "strategy.ipynb"}
     shipped = {p.name.removeprefix("Dockerfile.") for p in (data / "dockerfiles").glob("Dockerfile.*")}
-    assert shipped == set(NINE_STRATEGIES)
+    assert shipped == set(SHIPPED_STRATEGIES)
     for name in ("requirements.txt", "install_requirements.sh", "imgexp-ca.sh"):
         assert (data / "requirements" / name).read_bytes() == (REPO / "requirements" / name).read_bytes()
     # every file a build context needs is found through the installed package's defaults
@@ -81,7 +69,7 @@ def test_imgexp_runs_from_another_folder(installed: tuple[Path, Path]) -> None:
     venv, elsewhere = installed
     assert "--requirements" in _run([venv / "bin" / "imgexp", "run", "--help"], cwd=elsewhere)
     listed = _run([venv / "bin" / "imgexp", "strategies"], cwd=elsewhere)
-    for name in NINE_STRATEGIES:  # as a whole word: multi-stage is not multi-stage-lean
+    for name in SHIPPED_STRATEGIES:  # as a whole word: multi-stage is not multi-stage-lean
         assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", listed), f"{name} not listed:\n{listed}"
 
 

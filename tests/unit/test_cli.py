@@ -11,23 +11,13 @@ from imgexp import cli
 from imgexp.experiment import Settings, shown_path
 from imgexp.paths import DATA, DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS
 
-NINE = [
-    "base",
-    "slim",
-    "multi-stage",
-    "alpine",
-    "minimal",
-    "multi-stage-lean",
-    "multi-stage-nopycache",
-    "multi-stage-uv",
-    "slim-nocompiler",
-]
+from ..helpers import SHIPPED_STRATEGIES
 
 
 def test_strategies_lists_every_strategy_with_its_bases_and_description(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["strategies"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == NINE
+    assert [line.split()[0] for line in lines] == list(SHIPPED_STRATEGIES)
     bases = {line.split()[0]: line.split()[1] for line in lines}
     assert bases["base"] == "full" and bases["slim"] == "slim" and bases["alpine"] == "alpine"
     assert bases["minimal"] == "slim+scratch"
@@ -64,7 +54,7 @@ def test_settings_read_their_inputs_once_made() -> None:
     assert settings.strategies == ("slim", "base")
     assert [s.name for s in settings.chosen] == ["slim", "base"]
     assert settings.reqs.path == DEFAULT_REQUIREMENTS
-    assert [s.name for s in Settings().chosen] == NINE  # None: every strategy in the folder
+    assert [s.name for s in Settings().chosen] == list(SHIPPED_STRATEGIES)  # None: every strategy in the folder
 
 
 @pytest.mark.parametrize(
