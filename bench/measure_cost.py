@@ -69,7 +69,9 @@ def scan(image: str, layer_store: bool) -> None:
     from imgexp.measure.scan import scan_image
 
     client = docker.from_env()
-    result = scan_image(client, image, bases.resolve(client, "scratch", "3.11"), LayerCache(), layer_store=layer_store)
+    result = scan_image(
+        client, image, bases.resolve(client, "scratch", "3.11", "auto"), LayerCache(), layer_store=layer_store
+    )
     print(json.dumps(result.figures))
 
 

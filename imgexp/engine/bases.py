@@ -47,7 +47,7 @@ def resolve(
     client: docker.DockerClient,
     kind: str,
     python: str,
-    source: BaseSource = "auto",
+    source: BaseSource,
     log: Callable[[str], None] | None = None,
 ) -> BaseImage:
     """Find, pull or bootstrap the base image of one kind.

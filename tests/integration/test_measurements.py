@@ -113,7 +113,7 @@ def test_an_image_the_layer_store_lacks_is_read_from_docker_save(
     results, _ = run
     row = results.loc["minimal"]
     monkeypatch.setattr(image_scan, "open_store", lambda _client: LayerStore(tmp_path))
-    scan = image_scan.scan_image(client, row["image_id"], bases.resolve(client, "scratch", "3.11"))
+    scan = image_scan.scan_image(client, row["image_id"], bases.resolve(client, "scratch", "3.11", "auto"))
     assert scan.figures["layers_read_from"] == "docker save"
     assert scan.figures["compressed_bytes"] == row["compressed_bytes"]
     assert scan.figures["wasted_bytes"] == row["wasted_bytes"]
