@@ -9,12 +9,13 @@ Dropping a new Dockerfile into the folder adds a strategy; no code changes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .engine.bases import KINDS
 from .errors import DockerfilesNotFound, InvalidStrategy, StrategyNotFound
 from .paths import DEFAULT_DOCKERFILES
+from .project import ProjectStrategy
 
 #: build arg naming a base image -> the kind of base it is
 BASE_ARGS = {arg: kind for kind, (arg, _) in KINDS.items()}
@@ -24,6 +25,13 @@ WRITEUP_ORDER = ("base", "slim", "multi-stage")
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
 _ARG_REF = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 _HEADER = re.compile(r"^#\s*imgexp\.(\w+)\s*:\s*(.*?)\s*$")
+#: what only BuildKit builds: flags of RUN and COPY/ADD the classic builder rejects, and heredocs
+_BUILDKIT_ONLY = re.compile(
+    r"^\s*(?:RUN\s+(?:--\S+\s+)*--(?:mount|network|security)\b"
+    r"|(?:COPY|ADD)\s+(?:--\S+\s+)*--(?:link|chmod|parents|exclude)\b"
+    r"|(?:RUN|COPY|ADD)\b.*(?<!<)<<-?[\"']?[A-Za-z_]\w*)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,10 @@ class Strategy:
     """Every kind of base any stage starts from."""
     python: str
     """Interpreter inside the final image that the import check runs; $VENV_NAME is expanded."""
+    target: str | None = None
+    """The stage to build (a project's ``target``); None builds the last."""
+    build_args: dict[str, str] = field(default_factory=dict)
+    """Build args of the strategy's own (a project's ``build_args``)."""
 
 
 def available(dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[str]:
@@ -71,13 +83,27 @@ def load_all(names: list[str] | None = None, dockerfiles: Path = DEFAULT_DOCKERF
     return [load(n, dockerfiles) for n in (names or available(dockerfiles))]
 
 
-def parse(name: str, path: Path) -> Strategy:
+def from_project(strategy: ProjectStrategy) -> Strategy:
+    """A project's strategy, read from its Dockerfile; the import check runs ``python3`` on PATH unless its
+    header names another interpreter (``# imgexp.python: ...``)."""
+    parsed = parse(strategy.name, strategy.dockerfile, default_python="python3")
+    return replace(parsed, target=strategy.target, build_args=dict(strategy.build_args))
+
+
+def parse(name: str, path: Path, default_python: str = "/opt/$VENV_NAME/bin/python") -> Strategy:
     """Parse the header and FROM lines of a Dockerfile."""
     header: dict[str, str] = {}
     stage_kind: dict[str, str] = {}
     kinds: list[str] = []
     final_kind = ""
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if _BUILDKIT_ONLY.match(line):
+            raise InvalidStrategy(
+                str(path),
+                f"line {number} needs BuildKit ({line.strip()}), and this engine builds with the classic "
+                "builder, which cannot: write the step without it (a RUN --mount=type=cache without the "
+                "mount and with pip's --no-cache-dir; a heredoc as a file the step COPYs)",
+            )
         if match := _HEADER.match(line):
             header[match.group(1).lower()] = match.group(2)
         elif match := _FROM.match(line):
@@ -96,7 +122,7 @@ def parse(name: str, path: Path) -> Strategy:
         description=header.get("description", ""),
         base_kind=final_kind,
         base_kinds=tuple(kinds),
-        python=header.get("python", "/opt/$VENV_NAME/bin/python"),
+        python=header.get("python", default_python),
     )
 
 

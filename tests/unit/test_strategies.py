@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,30 @@ def test_each_shipped_strategy_parses_with_a_description(name: str) -> None:
     strategy = strategies.load(name, DEFAULT_DOCKERFILES)
     assert (strategy.base_kind, strategy.base_kinds) == SHIPPED[name]
     assert len(strategy.description) > 20
+
+
+@pytest.mark.parametrize(
+    ("line", "buildkit"),
+    [
+        pytest.param("RUN --mount=type=cache,target=/root/.cache pip install -r r.txt", True, id="run-mount"),
+        pytest.param("run --network=none make", True, id="run-network-any-case"),
+        pytest.param("RUN --security=insecure make", True, id="run-security"),
+        pytest.param("COPY --link . /app", True, id="copy-link"),
+        pytest.param("COPY --chown=1000 --chmod=755 run.sh /", True, id="copy-chmod-after-chown"),
+        pytest.param("RUN <<EOF", True, id="run-heredoc"),
+        pytest.param("COPY <<-'EOF' /etc/app.conf", True, id="copy-heredoc"),
+        pytest.param("RUN pip install --no-cache-dir -r requirements.txt", False, id="plain-run"),
+        pytest.param("COPY --chown=1000:1000 --from=build /opt /opt", False, id="classic-copy-flags"),
+        pytest.param("RUN echo --mount is only text here", False, id="flag-words-in-a-command"),
+        pytest.param("RUN test 1 -lt 2", False, id="less-than"),
+        pytest.param("RUN bash -c 'cat <<<\"text\"'", False, id="herestring"),
+        pytest.param("# RUN --mount=type=cache pip install", False, id="comment"),
+    ],
+)
+def test_buildkit_only_syntax_is_one_error_naming_the_line(tmp_path: Path, line: str, buildkit: bool) -> None:
+    path = _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n")
+    if not buildkit:
+        strategies.parse("s", path)
+        return
+    with pytest.raises(InvalidStrategy, match=f"line 2 needs BuildKit \\({re.escape(line)}\\)"):
+        strategies.parse("s", path)
