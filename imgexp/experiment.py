@@ -90,10 +90,10 @@ class Settings:
         Show progress on stderr; None: when stderr is a terminal and $CI is unset.
     project
         A project folder holding an experiment definition ``imgexp.toml`` (docs/projects.md):
-        its strategies, context, verification, and its ``python`` and ``out`` where those
-        options are left at their defaults (``out``: ``imgexp-results`` in the project if it
-        names none). Its requirements.txt, if any, is the import check's (``requirements``
-        left at its default; ``[verify] imports = false``: none).
+        its strategies, context and verification. Its ``python`` (else the version its
+        Dockerfiles start FROM) and ``out`` (else ``imgexp-results`` in the project) apply
+        where those options are left at their defaults. Its requirements.txt, if any, is the
+        import check's (``requirements`` left at its default; ``[verify] imports = false``: none).
 
     Raises
     ------
@@ -152,7 +152,12 @@ class Settings:
             object.__setattr__(self, "chosen", tuple(load_all(list(names) if names else None, self.dockerfiles)))
             return
         object.__setattr__(self, "reqs", _project_requirements(definition, self.requirements))
-        object.__setattr__(self, "chosen", _project_strategies(definition, names))
+        chosen = _project_strategies(definition, names)
+        literal = sorted({s.literal_python for s in chosen if s.literal_python})
+        if definition.python is None and self.python == default("python") and len(literal) == 1:
+            object.__setattr__(self, "python", literal[0])  # the Python its Dockerfiles start FROM
+        _check_python(definition, chosen, self.python)
+        object.__setattr__(self, "chosen", chosen)
 
     def _adopt(self, definition: Project) -> None:
         """Take the definition's python and out where those options are left at their defaults."""
@@ -212,6 +217,19 @@ def _project_strategies(definition: Project, names: tuple[str, ...] | None) -> t
             "Pass --strategies with names of its [[strategy]] tables, or leave it out to run them all",
         )
     return tuple(from_project(offered[n]) for n in (names or offered))
+
+
+def _check_python(definition: Project, chosen: tuple[Strategy, ...], python: str) -> None:
+    """InvalidProject when a strategy starts FROM python:<version> of another version than the run's."""
+    for strategy in chosen:
+        if strategy.literal_python not in (None, python):
+            raise InvalidProject(
+                str(definition.definition),
+                "python",
+                f"{python} here, but {strategy.dockerfile.name} (strategy {strategy.name!r}) starts FROM "
+                f"python:{strategy.literal_python}",
+                f'Set python = "{strategy.literal_python}" (or pass --python): one Python version per run',
+            )
 
 
 def _check_out(out: Path) -> None:
@@ -340,7 +358,8 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     if definition is None:
         context, dockerfile = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT), "Dockerfile"
     else:
-        context, dockerfile = make_project_context(definition.context, strategy.dockerfile), PROJECT_DOCKERFILE
+        text = strategy.rewritten.encode() if strategy.rewritten else strategy.dockerfile.read_bytes()
+        context, dockerfile = make_project_context(definition.context, text), PROJECT_DOCKERFILE
         if len(context.tar) > LARGE_CONTEXT_BYTES:
             biggest = ", ".join(f"{name} ({human_size(size)})" for name, size in largest_paths(context))
             console.log(

@@ -60,7 +60,7 @@ PROJECT_CA_SCRIPT = ".imgexp-ca.sh"
 LARGE_CONTEXT_BYTES = 1 << 30
 
 
-def make_project_context(folder: Path, dockerfile: Path, ca_script: Path = CA_SCRIPT) -> BuildContext:
+def make_project_context(folder: Path, dockerfile: bytes, ca_script: Path = CA_SCRIPT) -> BuildContext:
     """Pack a project folder as ``docker build`` would send it, deterministically.
 
     Parameters
@@ -69,7 +69,8 @@ def make_project_context(folder: Path, dockerfile: Path, ca_script: Path = CA_SC
         The build context: every path its ``.dockerignore`` does not exclude (docker-py's
         own matcher, imgexp.engine.build's library), with fixed mtimes and owners.
     dockerfile
-        The strategy's Dockerfile, added as ``.imgexp.Dockerfile`` (the file on disk untouched).
+        The text of the strategy's Dockerfile (its literal python images rewritten, see
+        imgexp.strategies.parse), added as ``.imgexp.Dockerfile``; the file on disk is untouched.
     ca_script
         The CA helper, added as ``.imgexp-ca.sh``.
     """
@@ -87,7 +88,7 @@ def make_project_context(folder: Path, dockerfile: Path, ca_script: Path = CA_SC
             folders[name] = mode
         else:
             files[name] = (path.read_bytes(), mode)
-    files[PROJECT_DOCKERFILE] = (Path(dockerfile).read_bytes(), 0o644)
+    files[PROJECT_DOCKERFILE] = (dockerfile, 0o644)
     files[PROJECT_CA_SCRIPT] = (Path(ca_script).read_bytes(), 0o644)
     return _pack(files, folders)
 

@@ -75,3 +75,15 @@ def test_a_command_past_its_timeout_is_a_recorded_failure(client: docker.DockerC
     results = imgexp.run(project=project, out=project / "slow", base_source="standin", ca_bundle="", progress=False)
     assert not bool(results.loc[0, "verified"])
     assert "verify command 'sleep 30' failed (timed out after 2s)" in results.loc[0, "verify_error"]
+
+
+def test_a_literal_python_from_builds_on_the_stand_in_and_says_so(client: docker.DockerClient, project: Path) -> None:
+    literal = DOCKERFILE.replace(
+        "ARG PYTHON_SLIM_IMAGE=python:3.11-slim\nFROM ${PYTHON_SLIM_IMAGE}", "FROM python:3.11-slim"
+    )
+    (project / "Dockerfile").write_text(literal)
+    results = imgexp.run(project=project, strategies="current", base_source="standin", ca_bundle="", progress=False)
+    row = results.loc[0]
+    assert bool(row["verified"]), row["verify_error"]
+    assert bool(row["base_standin"]) and row["base_image"].startswith("imgexp/python-standin:3.11-slim")
+    assert (project / "Dockerfile").read_text() == literal  # the user's file is untouched

@@ -31,7 +31,7 @@ def _names(data: bytes) -> list[str]:
 
 def test_the_context_holds_what_dockerignore_leaves_and_the_dockerfile_under_a_fixed_name(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    names = _names(make_project_context(folder, folder / "Dockerfile").tar)
+    names = _names(make_project_context(folder, (folder / "Dockerfile").read_bytes()).tar)
     assert sorted(names) == sorted(
         [".dockerignore", "Dockerfile", "app", "app/main.py", PROJECT_DOCKERFILE, PROJECT_CA_SCRIPT]
     )
@@ -52,13 +52,13 @@ def test_the_digest_changes_with_what_the_build_sees_and_nothing_else(
     tmp_path: Path, change: Callable[[Path], object], same: bool
 ) -> None:
     folder = _folder(tmp_path)
-    before = make_project_context(folder, folder / "Dockerfile").sha256
+    before = make_project_context(folder, (folder / "Dockerfile").read_bytes()).sha256
     change(folder)
-    assert (make_project_context(folder, folder / "Dockerfile").sha256 == before) is same
+    assert (make_project_context(folder, (folder / "Dockerfile").read_bytes()).sha256 == before) is same
 
 
 def test_largest_paths_come_largest_first(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     (folder / ".dockerignore").unlink()
-    biggest = largest_paths(make_project_context(folder, folder / "Dockerfile"), count=1)
+    biggest = largest_paths(make_project_context(folder, (folder / "Dockerfile").read_bytes()), count=1)
     assert biggest == [(".venv/big", 1000)]

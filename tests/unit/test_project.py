@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,12 @@ def test_the_projects_requirements_are_the_import_checks_unless_imports_is_false
 def test_a_strategy_the_definition_lacks_is_an_error_naming_those_it_has(tmp_path: Path) -> None:
     with pytest.raises(InvalidProject, match="no strategy named 'slim' \\(it has current\\)"):
         Settings(project=_project(tmp_path, ONE), strategies="slim")
+
+
+def test_the_python_a_dockerfile_starts_from_is_the_runs_unless_told_otherwise(tmp_path: Path) -> None:
+    folder = _project(tmp_path, ONE)
+    (folder / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    assert Settings(project=folder).python == "3.12"
+    with pytest.raises(InvalidProject, match=re.escape('starts FROM python:3.12. Set python = "3.12"')) as raised:
+        Settings(project=folder, python="3.10")
+    assert raised.value.key == "python"
