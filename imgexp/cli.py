@@ -18,6 +18,7 @@ from .engine import bases, cleanup
 from .engine.client import connect
 from .errors import ImgexpError
 from .experiment import Settings, default, run
+from .init import init_project
 from .units import human_size
 
 
@@ -60,6 +61,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_run_options(report_cmd)
     report_cmd.set_defaults(func=_report)
+
+    init_cmd = commands.add_parser(
+        "init",
+        help="write imgexp.toml and derived strategies for your project (never overwrites)",
+        description="Write DIR/imgexp.toml and DIR/imgexp/Dockerfile.{slim,multi-stage}: your Dockerfile is "
+        "strategy current, untouched; the derived ones install requirements.txt (else the pyproject.toml "
+        "project) into a virtualenv on the slim python image, and on the full one copied onto slim.",
+    )
+    init_cmd.add_argument("dir", nargs="?", type=Path, default=Path("."), help="the project (default: .)")
+    init_cmd.set_defaults(func=_init)
 
     strategies_cmd = commands.add_parser(
         "strategies",
@@ -198,6 +209,13 @@ def format_table(results: pd.DataFrame) -> str:
             "compare these figures with each other, not with python:* images."
         )
     return "\n".join(lines)
+
+
+def _init(args: argparse.Namespace) -> int:
+    for path in init_project(args.dir):
+        print(f"wrote {path}")
+    print(f"\nNext: add your smoke test to [verify] commands, then: imgexp run --project {args.dir}")
+    return 0
 
 
 def _strategies(args: argparse.Namespace) -> int:

@@ -359,7 +359,10 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         context, dockerfile = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT), "Dockerfile"
     else:
         text = strategy.rewritten.encode() if strategy.rewritten else strategy.dockerfile.read_bytes()
-        context, dockerfile = make_project_context(definition.context, text), PROJECT_DOCKERFILE
+        out = settings.out
+        inside = (str(out.relative_to(definition.context)),) if out.is_relative_to(definition.context) else ()
+        context = make_project_context(definition.context, text, also_ignore=inside)  # results change every run
+        dockerfile = PROJECT_DOCKERFILE
         if len(context.tar) > LARGE_CONTEXT_BYTES:
             biggest = ", ".join(f"{name} ({human_size(size)})" for name, size in largest_paths(context))
             console.log(

@@ -60,7 +60,9 @@ PROJECT_CA_SCRIPT = ".imgexp-ca.sh"
 LARGE_CONTEXT_BYTES = 1 << 30
 
 
-def make_project_context(folder: Path, dockerfile: bytes, ca_script: Path = CA_SCRIPT) -> BuildContext:
+def make_project_context(
+    folder: Path, dockerfile: bytes, ca_script: Path = CA_SCRIPT, also_ignore: tuple[str, ...] = ()
+) -> BuildContext:
     """Pack a project folder as ``docker build`` would send it, deterministically.
 
     Parameters
@@ -73,10 +75,12 @@ def make_project_context(folder: Path, dockerfile: bytes, ca_script: Path = CA_S
         imgexp.strategies.parse), added as ``.imgexp.Dockerfile``; the file on disk is untouched.
     ca_script
         The CA helper, added as ``.imgexp-ca.sh``.
+    also_ignore
+        More .dockerignore patterns (the results folder, when it lies in the context).
     """
     folder = Path(folder)
     ignore = folder / ".dockerignore"
-    patterns = _ignore_patterns(ignore.read_text()) if ignore.is_file() else []
+    patterns = [*(_ignore_patterns(ignore.read_text()) if ignore.is_file() else []), *also_ignore]
     files: dict[str, tuple[bytes, int]] = {}
     folders: dict[str, int] = {}
     for name in sorted(exclude_paths(str(folder), patterns, dockerfile=PROJECT_DOCKERFILE)):

@@ -62,3 +62,12 @@ def test_largest_paths_come_largest_first(tmp_path: Path) -> None:
     (folder / ".dockerignore").unlink()
     biggest = largest_paths(make_project_context(folder, (folder / "Dockerfile").read_bytes()), count=1)
     assert biggest == [(".venv/big", 1000)]
+
+
+def test_also_ignore_leaves_the_results_folder_out(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "imgexp-results").mkdir()
+    (folder / "imgexp-results" / "results.csv").write_text("a,b\n")
+    dockerfile = (folder / "Dockerfile").read_bytes()
+    names = _names(make_project_context(folder, dockerfile, also_ignore=("imgexp-results",)).tar)
+    assert not [n for n in names if n.startswith("imgexp-results")]
