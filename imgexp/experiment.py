@@ -129,8 +129,8 @@ class Settings:
         if definition is not None:
             self._adopt(definition)
         names = self.strategies
-        if definition is not None and isinstance(names, str):
-            names = tuple(n.strip() for n in names.split(",") if n.strip())
+        if definition is not None and isinstance(names, str):  # "all": every strategy of the definition
+            names = tuple(n.strip() for n in names.split(",") if n.strip()) if names.strip() != "all" else None
         elif names is not None:
             names = tuple(parse_names(names, self.dockerfiles) if isinstance(names, str) else names)
         normal = {

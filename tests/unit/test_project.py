@@ -111,6 +111,7 @@ def test_settings_take_the_definition_where_options_are_left_at_their_defaults(t
     assert [s.name for s in settings.chosen] == ["current", "lean"]
     assert settings.chosen[1].target == "final" and settings.chosen[1].build_args == {"APP": "web"}
     assert settings.reqs.names == ()  # no requirements.txt in the project: nothing to import
+    assert [s.name for s in Settings(project=folder, strategies="all").chosen] == ["current", "lean"]
     given = Settings(project=folder, python="3.10", out=tmp_path / "other", strategies="lean")
     assert (given.python, given.out, [s.name for s in given.chosen]) == ("3.10", tmp_path / "other", ["lean"])
 
