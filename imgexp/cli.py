@@ -190,17 +190,19 @@ def _report(args: argparse.Namespace) -> int:
 def format_table(results: pd.DataFrame) -> str:
     """The write-up's table: strategy, size, change against the baseline, whether it works."""
     baseline = results.attrs.get("provenance", {}).get("baseline") or "base"
-    lines = [f"{'strategy':<24} {'size':>8} {'vs ' + baseline:>8}  {'verified':<8} base image"]
+    vs = "vs " + baseline
+    width = max(8, len(vs))
+    lines = [f"{'strategy':<24} {'size':>8} {vs:>{width}}  {'verified':<8} base image"]
     for row in results.itertuples():
         if row.status != "ok":
-            lines.append(f"{row.strategy:<24} {'-':>8} {'-':>8}  {'not run':<8} {row.reason}")
+            lines.append(f"{row.strategy:<24} {'-':>8} {'-':>{width}}  {'not run':<8} {row.reason}")
             continue
         change = "" if pd.isna(row.vs_baseline_pct) else f"{row.vs_baseline_pct:+.0f}%"
         if row.strategy == baseline:
             change = "-"
         verified = "yes" if row.verified else "NO"
         standin = " (stand-in)" if row.base_standin else ""
-        lines.append(f"{row.strategy:<24} {row.size:>8} {change:>8}  {verified:<8} {row.base_image}{standin}")
+        lines.append(f"{row.strategy:<24} {row.size:>8} {change:>{width}}  {verified:<8} {row.base_image}{standin}")
         if not row.verified:
             lines.append(f"{'':<24} verification failed: {row.verify_error}")
     if results["base_standin"].fillna(False).astype(bool).any():
