@@ -18,6 +18,7 @@ from .engine import bases, cleanup
 from .engine.client import connect
 from .errors import ImgexpError
 from .experiment import Settings, default, run
+from .init import init_project
 from .units import human_size
 
 
@@ -61,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     add_run_options(report_cmd)
     report_cmd.set_defaults(func=_report)
 
+    init_cmd = commands.add_parser(
+        "init",
+        help="write imgexp.toml and derived strategies for your project (never overwrites)",
+        description="Write DIR/imgexp.toml and DIR/imgexp/Dockerfile.{slim,multi-stage}: your Dockerfile is "
+        "strategy current, untouched; the derived ones install requirements.txt (else the pyproject.toml "
+        "project) into a virtualenv on the slim python image, and on the full one copied onto slim.",
+    )
+    init_cmd.add_argument("dir", nargs="?", type=Path, default=Path("."), help="the project (default: .)")
+    init_cmd.set_defaults(func=_init)
+
     strategies_cmd = commands.add_parser(
         "strategies",
         help="list the strategies: name, the bases their stages use, description",
@@ -100,14 +111,22 @@ def _parser() -> argparse.ArgumentParser:
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options of imgexp.Settings, as `run` and the commands built on it take them.
 
-    Every default is the Settings one but ``--strategies``: the command runs the write-up's
-    three unless told otherwise (Settings' None runs every strategy).
+    Every default is the Settings one but ``--strategies``: without ``--project`` the command
+    runs the write-up's three unless told otherwise (Settings' None runs every strategy).
     """
     parser.add_argument("--requirements", type=Path, default=default("requirements"), help="pip requirements file")
     parser.add_argument(
         "--strategies",
-        default=",".join(strategies.WRITEUP_ORDER),
-        help="comma-separated strategies, or 'all' for every Dockerfile.* (default: %(default)s)",
+        default=None,
+        help="comma-separated strategies, or 'all' for every Dockerfile.* (default: "
+        f"{','.join(strategies.WRITEUP_ORDER)}; with --project, every strategy of its imgexp.toml)",
+    )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=default("project"),
+        help="a project folder with an imgexp.toml: run its strategies (docs/projects.md); "
+        "every other option given overrides the definition",
     )
     parser.add_argument(
         "--python", default=default("python"), help="Python version of the bases (default: %(default)s)"
@@ -143,13 +162,17 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def run_settings(args: argparse.Namespace) -> Settings:
     """The Settings of the options add_run_options added, checked."""
-    return Settings(**{f.name: getattr(args, f.name) for f in fields(Settings) if f.init})
+    options = {f.name: getattr(args, f.name) for f in fields(Settings) if f.init}
+    if options["strategies"] is None and options["project"] is None:
+        options["strategies"] = ",".join(strategies.WRITEUP_ORDER)
+    return Settings(**options)
 
 
 def _run(args: argparse.Namespace) -> int:
-    results = run(run_settings(args))
+    settings = run_settings(args)
+    results = run(settings)
     print(format_table(results))
-    print(f"\nResults: {args.out / 'results.csv'} (provenance in {args.out / 'results.json'})")
+    print(f"\nResults: {settings.out / 'results.csv'} (provenance in {settings.out / 'results.json'})")
     measured = results[results["status"] == "ok"]
     return 0 if measured["verified"].all() else 2
 
@@ -166,25 +189,35 @@ def _report(args: argparse.Namespace) -> int:
 
 def format_table(results: pd.DataFrame) -> str:
     """The write-up's table: strategy, size, change against the baseline, whether it works."""
-    lines = [f"{'strategy':<24} {'size':>8} {'vs base':>8}  {'verified':<8} base image"]
+    baseline = results.attrs.get("provenance", {}).get("baseline") or "base"
+    vs = "vs " + baseline
+    width = max(8, len(vs))
+    lines = [f"{'strategy':<24} {'size':>8} {vs:>{width}}  {'verified':<8} base image"]
     for row in results.itertuples():
         if row.status != "ok":
-            lines.append(f"{row.strategy:<24} {'-':>8} {'-':>8}  {'not run':<8} {row.reason}")
+            lines.append(f"{row.strategy:<24} {'-':>8} {'-':>{width}}  {'not run':<8} {row.reason}")
             continue
         change = "" if pd.isna(row.vs_baseline_pct) else f"{row.vs_baseline_pct:+.0f}%"
-        if row.strategy == "base":
+        if row.strategy == baseline:
             change = "-"
         verified = "yes" if row.verified else "NO"
         standin = " (stand-in)" if row.base_standin else ""
-        lines.append(f"{row.strategy:<24} {row.size:>8} {change:>8}  {verified:<8} {row.base_image}{standin}")
+        lines.append(f"{row.strategy:<24} {row.size:>8} {change:>{width}}  {verified:<8} {row.base_image}{standin}")
         if not row.verified:
-            lines.append(f"{'':<24} import check failed: {row.verify_error}")
+            lines.append(f"{'':<24} verification failed: {row.verify_error}")
     if results["base_standin"].fillna(False).astype(bool).any():
         lines.append(
             "\nStand-in bases (built from Debian's packages, not the official python images) were used: "
             "compare these figures with each other, not with python:* images."
         )
     return "\n".join(lines)
+
+
+def _init(args: argparse.Namespace) -> int:
+    for path in init_project(args.dir):
+        print(f"wrote {path}")
+    print(f"\nNext: add your smoke test to [verify] commands, then: imgexp run --project {args.dir}")
+    return 0
 
 
 def _strategies(args: argparse.Namespace) -> int:

@@ -192,3 +192,13 @@ class InvalidBudget(ImgexpError):
         self.value = value
         self.problem = problem
         super().__init__(f"Budget rule {rule} = {value!r}: {problem}")
+
+
+class InvalidProject(ImgexpError):
+    """A project's experiment definition (imgexp.toml) cannot be used."""
+
+    def __init__(self, path: str, key: str, problem: str, fix: str) -> None:
+        self.path = path
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{path}: {key}: {problem}. {fix} (see docs/projects.md)")

@@ -28,16 +28,17 @@ from .engine.ca import find_ca_bundle
 from .engine.ca import serve as serve_ca
 from .engine.cleanup import remove_leftovers
 from .engine.client import connect, describe_engine
-from .engine.context import make_context
+from .engine.context import LARGE_CONTEXT_BYTES, PROJECT_DOCKERFILE, largest_paths, make_context, make_project_context
 from .engine.standins import PACKAGES as STANDIN_KINDS
-from .engine.verify import verify_image
-from .errors import BaseUnavailable, ImgexpError
+from .engine.verify import run_commands, verify_image
+from .errors import BaseUnavailable, ImgexpError, InvalidProject
 from .measure.scan import image_size, scan_and_record
 from .paths import DATA, DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS, INSTALL_SCRIPT
 from .progress import Progress
+from .project import Project, load_project
 from .requirements import Requirements, read_requirements
 from .results import DEFAULT_OUT, read_json, results_frame, write_json, write_results
-from .strategies import Strategy, load_all, parse_names
+from .strategies import Strategy, from_project, load_all, parse_names
 from .units import human_size
 
 #: bump when what a row holds changes: rows of an older version are measured again
@@ -47,6 +48,8 @@ HOW_MEASURED = (
     "(what `docker images` shows); verified by importing every requirement inside the image "
     "with no network"
 )
+#: a project's results folder, in the project, when neither its definition nor --out names one
+PROJECT_OUT = "imgexp-results"
 #: where the host's configuration lives: published pages show such paths whole
 _SYSTEM = (Path("/etc"), Path("/usr"))
 
@@ -85,6 +88,12 @@ class Settings:
         (slow: every strategy is built from scratch).
     progress
         Show progress on stderr; None: when stderr is a terminal and $CI is unset.
+    project
+        A project folder holding an experiment definition ``imgexp.toml`` (docs/projects.md):
+        its strategies, context and verification. Its ``python`` (else the version its
+        Dockerfiles start FROM) and ``out`` (else ``imgexp-results`` in the project) apply
+        where those options are left at their defaults. Its requirements.txt, if any, is the
+        import check's (``requirements`` left at its default; ``[verify] imports = false``: none).
 
     Raises
     ------
@@ -103,6 +112,9 @@ class Settings:
     rebuild: bool = False
     timings: bool = False
     progress: bool | None = None
+    project: Path | None = None
+    definition: Project | None = field(init=False, repr=False, compare=False)
+    """The project's experiment definition, read; None without a project."""
     reqs: Requirements = field(init=False, repr=False, compare=False)
     """The requirements file, read."""
     chosen: tuple[Strategy, ...] = field(init=False, repr=False, compare=False)
@@ -112,8 +124,14 @@ class Settings:
         def absolute(path: str | Path) -> Path:
             return Path(path).expanduser().resolve()
 
+        definition = load_project(self.project) if self.project is not None else None
+        object.__setattr__(self, "definition", definition)
+        if definition is not None:
+            self._adopt(definition)
         names = self.strategies
-        if names is not None:
+        if definition is not None and isinstance(names, str):  # "all": every strategy of the definition
+            names = tuple(n.strip() for n in names.split(",") if n.strip()) if names.strip() != "all" else None
+        elif names is not None:
             names = tuple(parse_names(names, self.dockerfiles) if isinstance(names, str) else names)
         normal = {
             "requirements": absolute(self.requirements),
@@ -121,6 +139,7 @@ class Settings:
             "out": absolute(self.out),
             "ca_bundle": str(absolute(self.ca_bundle)) if self.ca_bundle else self.ca_bundle,
             "strategies": names,
+            "project": absolute(self.project) if self.project is not None else None,
         }
         for name, value in normal.items():
             object.__setattr__(self, name, value)
@@ -128,13 +147,29 @@ class Settings:
             offered = ", ".join(get_args(BaseSource))
             raise ImgexpError(f"Unknown base source {self.base_source!r}: pick one of {offered}")
         _check_out(self.out)
-        object.__setattr__(self, "reqs", read_requirements(self.requirements))
-        object.__setattr__(self, "chosen", tuple(load_all(list(names) if names else None, self.dockerfiles)))
+        if definition is None:
+            object.__setattr__(self, "reqs", read_requirements(self.requirements))
+            object.__setattr__(self, "chosen", tuple(load_all(list(names) if names else None, self.dockerfiles)))
+            return
+        object.__setattr__(self, "reqs", _project_requirements(definition, self.requirements))
+        chosen = _project_strategies(definition, names)
+        literal = sorted({s.literal_python for s in chosen if s.literal_python})
+        if definition.python is None and self.python == default("python") and len(literal) == 1:
+            object.__setattr__(self, "python", literal[0])  # the Python its Dockerfiles start FROM
+        _check_python(definition, chosen, self.python)
+        object.__setattr__(self, "chosen", chosen)
+
+    def _adopt(self, definition: Project) -> None:
+        """Take the definition's python and out where those options are left at their defaults."""
+        if definition.python is not None and self.python == default("python"):
+            object.__setattr__(self, "python", definition.python)
+        if Path(self.out) == default("out"):  # never the write-up's folder
+            object.__setattr__(self, "out", definition.out or definition.folder / PROJECT_OUT)
 
     def shown(self) -> dict[str, str]:
         """Every option as published pages show it: paths from the repository or ``out`` (see shown_path)."""
         shown = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.init}
-        for name in ("requirements", "dockerfiles", "out", "ca_bundle"):
+        for name in ("requirements", "dockerfiles", "out", "ca_bundle", "project"):
             if getattr(self, name):
                 shown[name] = shown_path(getattr(self, name), self.out)
         shown["strategies"] = ", ".join(s.name for s in self.chosen)
@@ -157,6 +192,44 @@ def shown_path(path: str | Path, out: Path) -> str:
         if path != root and path.is_relative_to(root):
             return str(path.relative_to(root))
     return str(path) if any(path.is_relative_to(s) for s in _SYSTEM) else path.name
+
+
+def _project_requirements(definition: Project, requirements: Path) -> Requirements:
+    """What the import check imports in a project's images: none when ``[verify] imports = false``;
+    else the ``requirements`` option when given, else the context's requirements.txt if there is one."""
+    if definition.verify_imports:
+        given = requirements if requirements != DEFAULT_REQUIREMENTS else definition.context / "requirements.txt"
+        if given.is_file() or requirements != DEFAULT_REQUIREMENTS:
+            return read_requirements(given)
+    text = definition.definition.read_bytes()
+    return Requirements(path=definition.definition, names=(), sha256=hashlib.sha256(text).hexdigest())
+
+
+def _project_strategies(definition: Project, names: tuple[str, ...] | None) -> tuple[Strategy, ...]:
+    """The definition's strategies, or those of them named, in the order named."""
+    offered = {s.name: s for s in definition.strategies}
+    unknown = [n for n in names or () if n not in offered]
+    if unknown:
+        raise InvalidProject(
+            str(definition.definition),
+            "strategy.name",
+            f"no strategy named {unknown[0]!r} (it has {', '.join(offered)})",
+            "Pass --strategies with names of its [[strategy]] tables, or leave it out to run them all",
+        )
+    return tuple(from_project(offered[n]) for n in (names or offered))
+
+
+def _check_python(definition: Project, chosen: tuple[Strategy, ...], python: str) -> None:
+    """InvalidProject when a strategy starts FROM python:<version> of another version than the run's."""
+    for strategy in chosen:
+        if strategy.literal_python not in (None, python):
+            raise InvalidProject(
+                str(definition.definition),
+                "python",
+                f"{python} here, but {strategy.dockerfile.name} (strategy {strategy.name!r}) starts FROM "
+                f"python:{strategy.literal_python}",
+                f'Set python = "{strategy.literal_python}" (or pass --python): one Python version per run',
+            )
 
 
 def _check_out(out: Path) -> None:
@@ -213,6 +286,8 @@ def run(settings: Settings | None = None, *, client: docker.DockerClient | None 
         "dockerfiles": shown_path(settings.dockerfiles, out),
         "venv_name": settings.venv_name,
         "ca_bundle": shown_path(bundle, out) if bundle else None,
+        "project": _project_provenance(settings.definition, out),
+        "baseline": settings.chosen[0].name if settings.definition else "base",
     }
     rows: list[dict[str, Any]] = []
     with serve_ca(bundle) as ca_url, console.bar(len(settings.chosen)) as bar:
@@ -229,6 +304,19 @@ def run(settings: Settings | None = None, *, client: docker.DockerClient | None 
             bar.update()
     remove_leftovers(client)  # the builder stages and rebuilt images no row reports
     return results_frame(rows, provenance)
+
+
+def _project_provenance(definition: Project | None, out: Path) -> dict[str, Any] | None:
+    """What results.json records of a project: its definition, context and verification."""
+    if definition is None:
+        return None
+    return {
+        "definition": shown_path(definition.definition, out),
+        "context": shown_path(definition.context, out),
+        "verify_commands": list(definition.verify_commands),
+        "verify_timeout": definition.verify_timeout,
+        "verify_imports": definition.verify_imports,
+    }
 
 
 def _resolve_bases(
@@ -266,10 +354,27 @@ class _Plan:
 def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     settings, client, resolved, console = plan.settings, plan.client, plan.resolved, plan.console
     reqs, venv_name = settings.reqs, settings.venv_name
-    context = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT)
+    definition = settings.definition
+    if definition is None:
+        context, dockerfile = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT), "Dockerfile"
+    else:
+        text = strategy.rewritten.encode() if strategy.rewritten else strategy.dockerfile.read_bytes()
+        out = settings.out
+        inside = (str(out.relative_to(definition.context)),) if out.is_relative_to(definition.context) else ()
+        context = make_project_context(definition.context, text, also_ignore=inside)  # results change every run
+        dockerfile = PROJECT_DOCKERFILE
+        if len(context.tar) > LARGE_CONTEXT_BYTES:
+            biggest = ", ".join(f"{name} ({human_size(size)})" for name, size in largest_paths(context))
+            console.log(
+                f"[{strategy.name}] warning: the build context is {human_size(len(context.tar))}; its largest "
+                f"paths not in .dockerignore: {biggest}"
+            )
     buildargs = {"VENV_NAME": venv_name}
     buildargs.update({bases.build_arg(k): resolved[k].image for k in strategy.base_kinds if k != "scratch"})
-    key = _key(context.sha256, buildargs, {k: resolved[k].image_id for k in strategy.base_kinds}, reqs.names)
+    buildargs.update(strategy.build_args)
+    checks = _checks(definition)
+    base_ids = {k: resolved[k].image_id for k in strategy.base_kinds}
+    key = _key(context.sha256, buildargs, base_ids, reqs.names, checks, strategy.target)
     row_path = settings.out / "rows" / f"{strategy.name}.json"
     earlier = _reusable(client, row_path, key)
     if settings.timings and earlier is not None and earlier.get("warm_build_seconds") is None:
@@ -282,13 +387,20 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     tag = f"imgexp/{strategy.name.lower()}:{key[:12]}"
     labels = {"imgexp.role": "build", "imgexp.strategy": strategy.name, "imgexp.key": key}
     nocache = settings.rebuild or settings.timings
-    outcome = build_image(client, strategy.name, context.tar, tag, buildargs, labels, nocache, console.log)
-    warm_seconds = _warm_build_seconds(plan, strategy, context.tar, tag, buildargs, labels, outcome.image_id)
+    outcome = build_image(
+        client, strategy.name, context.tar, tag, buildargs, labels, nocache, console.log, strategy.target, dockerfile
+    )
+    warm_seconds = _warm_build_seconds(
+        plan, strategy, context.tar, tag, buildargs, labels, outcome.image_id, dockerfile
+    )
     base = resolved[strategy.base_kind]
     size = image_size(client, outcome.image_id, base)
     interpreter = strategy.python.replace("$VENV_NAME", venv_name).replace("${VENV_NAME}", venv_name)
     console.log(f"[{strategy.name}] verifying: importing {len(reqs.names)} requirements with {interpreter}")
     check = verify_image(client, outcome.image_id, interpreter, reqs.names, reqs.markers)
+    commands = run_commands(client, outcome.image_id, *checks) if definition is not None else None
+    verified = check.verified and (commands is None or commands.passed)
+    errors = [e for e in (check.error, commands.error if commands else "") if e]
     row = {
         "strategy": strategy.name,
         "description": strategy.description,
@@ -313,8 +425,9 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         "build_steps": outcome.steps,
         "cached_steps": outcome.cached_steps,
         "reused": False,
-        "verified": check.verified,
-        "verify_error": check.error,
+        "verified": verified,
+        "verify_error": "; ".join(errors),
+        "verify_output": commands.output if commands else None,
         "imports": check.imports,
         "not_checked": list(check.not_applicable),
         "python_version": check.python_version,
@@ -337,6 +450,7 @@ def _warm_build_seconds(
     buildargs: dict[str, str],
     labels: dict[str, str],
     image_id: str,
+    dockerfile: str,
 ) -> float | None:
     """With timings on, the time of a rebuild that takes every step from the cache.
 
@@ -347,7 +461,9 @@ def _warm_build_seconds(
         return None
     plan.console.log(f"[{strategy.name}] rebuilding twice with the cache for the warm build time")
     for _ in range(2):
-        warm = build_image(plan.client, strategy.name, context, tag, buildargs, labels)
+        warm = build_image(
+            plan.client, strategy.name, context, tag, buildargs, labels, target=strategy.target, dockerfile=dockerfile
+        )
     plan.client.images.get(image_id).tag(tag)
     return round(warm.seconds, 2)
 
@@ -366,14 +482,32 @@ def _reusable(client: docker.DockerClient, row_path: Path, key: str) -> dict[str
     return row
 
 
-def _key(context_sha: str, buildargs: dict[str, str], base_ids: dict[str, str], names: tuple[str, ...]) -> str:
-    material = {
+def _checks(definition: Project | None) -> tuple[tuple[str, ...], int]:
+    """A project's verify commands and their timeout; none without a project."""
+    if definition is None:
+        return (), 0
+    return definition.verify_commands, definition.verify_timeout
+
+
+def _key(
+    context_sha: str,
+    buildargs: dict[str, str],
+    base_ids: dict[str, str],
+    names: tuple[str, ...],
+    checks: tuple[tuple[str, ...], int] = ((), 0),
+    target: str | None = None,
+) -> str:
+    material: dict[str, Any] = {
         "version": MEASUREMENT_VERSION,
         "context": context_sha,
         "buildargs": buildargs,
         "bases": base_ids,
         "requirements": list(names),
     }
+    if checks[0]:  # a project's verify commands; the write-up's keys stay as they were
+        material["checks"] = [list(checks[0]), checks[1]]
+    if target:
+        material["target"] = target
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 

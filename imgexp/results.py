@@ -26,7 +26,7 @@ COLUMNS: dict[str, str] = {
     "image_id": "id of the built image",
     "size_bytes": "image size as `docker images` shows it (docker image inspect .Size)",
     "size": "size_bytes in docker's units",
-    "vs_baseline_pct": "change of size_bytes against the baseline strategy (base), in %",
+    "vs_baseline_pct": "change of size_bytes against the baseline strategy (base; a project's first strategy), in %",
     "base_kind": "kind of base the final stage starts from: full, slim, alpine or scratch",
     "base_image": "the base image's reference",
     "base_id": "the base image's id",
@@ -65,7 +65,8 @@ COLUMNS: dict[str, str] = {
     "cached_steps": "steps the engine took from its build cache",
     "reused": "True when this run reused the row of an earlier run",
     "verified": "True when every requirement imported inside the image",
-    "verify_error": "the first failing import of each failing requirement",
+    "verify_error": "the first failing import of each failing requirement; a project's first failing verify command",
+    "verify_output": "a project's verify commands: each as `$ command (exit N)` and the tail of its output",
     "not_checked": "requirements whose environment marker is false in the image (pip skips them), space-separated",
     "python_version": "the Python version inside the image",
     "packages": "number of distributions installed (see pip_freeze)",
@@ -157,7 +158,8 @@ def results_frame(rows: list[dict[str, Any]], provenance: dict[str, Any]) -> pd.
     for listed in ("pip_freeze", "not_checked"):
         frame[listed] = frame[listed].map(lambda f: " ".join(f) if isinstance(f, list) else f)
     frame = frame.astype(DTYPES)
-    baseline = frame.loc[(frame["strategy"] == "base") & (frame["status"] == "ok"), "size_bytes"]
+    baseline_name = provenance.get("baseline") or "base"
+    baseline = frame.loc[(frame["strategy"] == baseline_name) & (frame["status"] == "ok"), "size_bytes"]
     if not baseline.empty:
         frame["vs_baseline_pct"] = (frame["size_bytes"].astype("float64") / float(baseline.iloc[0]) - 1.0) * 100.0
     frame.attrs["provenance"] = provenance

@@ -9,12 +9,13 @@ Dropping a new Dockerfile into the folder adds a strategy; no code changes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .engine.bases import KINDS
 from .errors import DockerfilesNotFound, InvalidStrategy, StrategyNotFound
 from .paths import DEFAULT_DOCKERFILES
+from .project import ProjectStrategy
 
 #: build arg naming a base image -> the kind of base it is
 BASE_ARGS = {arg: kind for kind, (arg, _) in KINDS.items()}
@@ -22,8 +23,17 @@ BASE_ARGS = {arg: kind for kind, (arg, _) in KINDS.items()}
 WRITEUP_ORDER = ("base", "slim", "multi-stage")
 
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+#: an official python image a project's FROM may name literally: -> its Python version and kind of base
+_OFFICIAL = re.compile(r"^(?:docker\.io/)?(?:library/)?python:(\d+\.\d+)(?:-(slim|alpine))?$", re.IGNORECASE)
 _ARG_REF = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 _HEADER = re.compile(r"^#\s*imgexp\.(\w+)\s*:\s*(.*?)\s*$")
+#: what only BuildKit builds: flags of RUN and COPY/ADD the classic builder rejects, and heredocs
+_BUILDKIT_ONLY = re.compile(
+    r"^\s*(?:RUN\s+(?:--\S+\s+)*--(?:mount|network|security)\b"
+    r"|(?:COPY|ADD)\s+(?:--\S+\s+)*--(?:link|chmod|parents|exclude)\b"
+    r"|(?:RUN|COPY|ADD)\b.*(?<!<)<<-?[\"']?[A-Za-z_]\w*)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,15 @@ class Strategy:
     """Every kind of base any stage starts from."""
     python: str
     """Interpreter inside the final image that the import check runs; $VENV_NAME is expanded."""
+    target: str | None = None
+    """The stage to build (a project's ``target``); None builds the last."""
+    build_args: dict[str, str] = field(default_factory=dict)
+    """Build args of the strategy's own (a project's ``build_args``)."""
+    literal_python: str | None = None
+    """The Python version of the official python images a project's FROM lines name literally."""
+    rewritten: str | None = None
+    """A project's Dockerfile with each literal python image turned into its base build arg: the text
+    the build context carries (the file on disk is untouched); None when nothing was rewritten."""
 
 
 def available(dockerfiles: Path = DEFAULT_DOCKERFILES) -> list[str]:
@@ -71,32 +90,83 @@ def load_all(names: list[str] | None = None, dockerfiles: Path = DEFAULT_DOCKERF
     return [load(n, dockerfiles) for n in (names or available(dockerfiles))]
 
 
-def parse(name: str, path: Path) -> Strategy:
-    """Parse the header and FROM lines of a Dockerfile."""
+def from_project(strategy: ProjectStrategy) -> Strategy:
+    """A project's strategy, read from its Dockerfile; the import check runs ``python3`` on PATH unless its
+    header names another interpreter (``# imgexp.python: ...``)."""
+    parsed = parse(strategy.name, strategy.dockerfile, default_python="python3", literal=True)
+    return replace(parsed, target=strategy.target, build_args=dict(strategy.build_args))
+
+
+def parse(name: str, path: Path, default_python: str = "/opt/$VENV_NAME/bin/python", literal: bool = False) -> Strategy:
+    """Parse the header and FROM lines of a Dockerfile.
+
+    Parameters
+    ----------
+    name
+        The strategy's name.
+    path
+        Its Dockerfile.
+    default_python
+        The import check's interpreter when no ``# imgexp.python:`` header names one.
+    literal
+        Accept ``FROM python:<version>[-slim|-alpine]`` (a project's Dockerfile): such a line is
+        rewritten to the base build arg in ``Strategy.rewritten``, so imgexp can substitute a stand-in.
+    """
     header: dict[str, str] = {}
     stage_kind: dict[str, str] = {}
     kinds: list[str] = []
     final_kind = ""
-    for line in path.read_text().splitlines():
+    lines = path.read_text().splitlines(keepends=True)
+    versions: set[str] = set()
+    literal_kinds: list[str] = []
+    first_from = None
+    for number, line in enumerate(lines, start=1):
+        if _BUILDKIT_ONLY.match(line):
+            raise InvalidStrategy(
+                str(path),
+                f"line {number} needs BuildKit ({line.strip()}), and this engine builds with the classic "
+                "builder, which cannot: write the step without it (a RUN --mount=type=cache without the "
+                "mount and with pip's --no-cache-dir; a heredoc as a file the step COPYs)",
+            )
         if match := _HEADER.match(line):
             header[match.group(1).lower()] = match.group(2)
         elif match := _FROM.match(line):
             image, stage = match.group(1), match.group(2)
-            kind = _kind_of(image, stage_kind, path)
+            first_from = number if first_from is None else first_from
+            official = _OFFICIAL.match(image) if literal and image.lower() not in stage_kind else None
+            if official:
+                kind = official.group(2) or "full"
+                versions.add(official.group(1))
+                literal_kinds += [] if kind in literal_kinds else [kind]
+                start, end = match.span(1)
+                lines[number - 1] = line[:start] + "${" + KINDS[kind][0] + "}" + line[end:]
+            else:
+                kind = _kind_of(image, stage_kind, path)
             if kind not in kinds:
                 kinds.append(kind)
             if stage:
                 stage_kind[stage.lower()] = kind
             final_kind = kind
-    if not final_kind:
+    if not final_kind or first_from is None:
         raise InvalidStrategy(str(path), "no FROM line")
+    if len(versions) > 1:
+        raise InvalidStrategy(
+            str(path), f"FROM lines name python images of {', '.join(sorted(versions))}: use one Python version"
+        )
+    rewritten = None
+    if versions:
+        version = next(iter(versions))
+        declared = "".join(f"ARG {KINDS[k][0]}={KINDS[k][1].format(python=version)}\n" for k in literal_kinds)
+        rewritten = "".join(lines[: first_from - 1]) + declared + "".join(lines[first_from - 1 :])
     return Strategy(
         name=name,
         dockerfile=path,
         description=header.get("description", ""),
         base_kind=final_kind,
         base_kinds=tuple(kinds),
-        python=header.get("python", "/opt/$VENV_NAME/bin/python"),
+        python=header.get("python", default_python),
+        literal_python=next(iter(versions)) if versions else None,
+        rewritten=rewritten,
     )
 
 
@@ -111,6 +181,7 @@ def _kind_of(image: str, stage_kind: dict[str, str], path: Path) -> str:
     raise InvalidStrategy(
         str(path),
         f"FROM {image} names no base build arg; start each stage FROM one of "
-        f"{', '.join('${' + a + '}' for a in BASE_ARGS)} or an earlier stage, so imgexp can "
-        "swap official images and offline stand-ins",
+        f"{', '.join('${' + a + '}' for a in BASE_ARGS)} or an earlier stage (a project's Dockerfile "
+        "may also name python:<version>, python:<version>-slim or python:<version>-alpine), so imgexp "
+        "can swap official images and offline stand-ins",
     )

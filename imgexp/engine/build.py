@@ -48,8 +48,13 @@ def build_image(
     labels: dict[str, str],
     nocache: bool = False,
     log: Callable[[str], None] | None = None,
+    target: str | None = None,
+    dockerfile: str = "Dockerfile",
 ) -> BuildOutcome:
     """Build ``context`` as ``tag``; each Dockerfile step goes to ``log`` as it starts.
+
+    ``dockerfile`` names the Dockerfile inside the context (a project's is
+    imgexp.engine.context.PROJECT_DOCKERFILE) and ``target`` the stage to build (None: the last).
 
     Every image the build makes, and the one it takes ``tag`` from, goes to the engine's
     Ledger (imgexp.engine.cleanup). Raises BuildFailed (RequirementNotOnIndex when pip found
@@ -65,6 +70,8 @@ def build_image(
         chunks = client.api.build(
             fileobj=io.BytesIO(context),
             custom_context=True,
+            dockerfile=dockerfile,
+            target=target,
             tag=tag,
             buildargs=buildargs,
             labels=labels,

@@ -1,4 +1,5 @@
-"""Proving an image works: import every requirement inside it and read what is installed."""
+"""Proving an image works: import every requirement inside it and read what is installed;
+run a project's own verify commands in it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 import docker
 from docker.errors import APIError, ContainerError, ImageNotFound
 from packaging.markers import Marker
+from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ReadTimeout
 
 #: Runs inside the image with its own interpreter. It maps each distribution to the
@@ -125,3 +127,76 @@ def verify_image(
         not_applicable=skipped,
         freeze=tuple(report["freeze"]),
     )
+
+
+#: how much of each verify command's output a row keeps
+OUTPUT_TAIL_CHARS = 500
+
+
+@dataclass(frozen=True)
+class CommandsOutcome:
+    """What a project's verify commands did in one image."""
+
+    passed: bool
+    error: str
+    """the first failing command, how it failed, and its output's tail; "" when all passed"""
+    output: str
+    """each command run (``$ command (exit N)``) with its output's tail, in order"""
+
+
+def run_commands(
+    client: docker.DockerClient, image_id: str, commands: tuple[str, ...], timeout: int
+) -> CommandsOutcome:
+    """Run each shell command in its own container of the image, with no network, until one fails.
+
+    Parameters
+    ----------
+    client
+        The engine.
+    image_id
+        The image to run them in; each runs as ``sh -c COMMAND`` in the image's working folder and
+        environment, its entrypoint skipped.
+    commands
+        Shell commands; each must exit 0.
+    timeout
+        Seconds each may run before it is killed and counts as failed.
+
+    A command not found, running past ``timeout`` or exiting non-zero is a failed outcome naming
+    it with its output's tail, never an exception.
+    """
+    shown: list[str] = []
+    for command in commands:
+        status, output = _run_one(client, image_id, command, timeout)
+        tail = output.strip()[-OUTPUT_TAIL_CHARS:]
+        shown.append(f"$ {command} ({status})\n{tail}".rstrip())
+        if status != "exit 0":
+            return CommandsOutcome(False, f"verify command {command!r} failed ({status}): {tail}", "\n".join(shown))
+    return CommandsOutcome(True, "", "\n".join(shown))
+
+
+def _run_one(client: docker.DockerClient, image_id: str, command: str, timeout: int) -> tuple[str, str]:
+    """``exit N``, ``timed out after Ns`` or ``could not run``, and the command's output."""
+    try:
+        container = client.containers.create(
+            image_id,
+            command=["sh", "-c", command],
+            entrypoint=[],
+            network_disabled=True,
+            labels={"imgexp.role": "verify"},
+        )
+    except APIError as exc:
+        return "could not run", f"could not create a container of the image: {exc}"
+    try:
+        container.start()
+        try:
+            code = container.wait(timeout=timeout).get("StatusCode")
+            status = f"exit {code}"
+        except (ReadTimeout, RequestsConnectionError):  # how docker-py's wait times out, by version
+            container.kill()
+            status = f"timed out after {timeout}s"
+        output = container.logs(stdout=True, stderr=True).decode(errors="replace")
+    except (APIError, ContainerError, ImageNotFound) as exc:
+        return "could not run", str(exc)
+    finally:
+        container.remove(force=True)
+    return status, output

@@ -81,3 +81,18 @@ def test_shown_paths_carry_no_machine_path(tmp_path: Path) -> None:
     assert shown_path("/etc/ssl/certs/ca-certificates.crt", out) == "/etc/ssl/certs/ca-certificates.crt"
     shown = Settings(out=out, ca_bundle=str(tmp_path / "bundle.pem")).shown()
     assert str(DATA) not in str(shown) and str(tmp_path) not in str(shown)
+
+
+def test_the_table_compares_a_project_with_its_first_strategy_in_aligned_columns() -> None:
+    from imgexp.results import results_frame
+
+    def row(name: str, size: int, verified: bool, error: str = "") -> dict[str, object]:
+        return {"strategy": name, "status": "ok", "size_bytes": size, "size": f"{size}B", "verified": verified,
+                "verify_error": error, "base_image": "python:3.11-slim", "base_standin": False}  # fmt: skip
+
+    rows = [row("current", 200, True), row("slim", 100, True), row("lean", 50, False, "verify command 'x' failed")]
+    table = cli.format_table(results_frame(rows, {"baseline": "current"})).splitlines()
+    assert table[0].split()[2:4] == ["vs", "current"]
+    assert table[2].split()[2] == "-50%" and table[1].split()[2] == "-"
+    assert {line.index("python:3.11-slim") for line in table[1:4]} == {table[0].index("base image")}
+    assert "verification failed: verify command 'x' failed" in table[4]

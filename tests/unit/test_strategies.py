@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,79 @@ def test_each_shipped_strategy_parses_with_a_description(name: str) -> None:
     strategy = strategies.load(name, DEFAULT_DOCKERFILES)
     assert (strategy.base_kind, strategy.base_kinds) == SHIPPED[name]
     assert len(strategy.description) > 20
+
+
+@pytest.mark.parametrize(
+    ("line", "buildkit"),
+    [
+        pytest.param("RUN --mount=type=cache,target=/root/.cache pip install -r r.txt", True, id="run-mount"),
+        pytest.param("run --network=none make", True, id="run-network-any-case"),
+        pytest.param("RUN --security=insecure make", True, id="run-security"),
+        pytest.param("COPY --link . /app", True, id="copy-link"),
+        pytest.param("COPY --chown=1000 --chmod=755 run.sh /", True, id="copy-chmod-after-chown"),
+        pytest.param("RUN <<EOF", True, id="run-heredoc"),
+        pytest.param("COPY <<-'EOF' /etc/app.conf", True, id="copy-heredoc"),
+        pytest.param("RUN pip install --no-cache-dir -r requirements.txt", False, id="plain-run"),
+        pytest.param("COPY --chown=1000:1000 --from=build /opt /opt", False, id="classic-copy-flags"),
+        pytest.param("RUN echo --mount is only text here", False, id="flag-words-in-a-command"),
+        pytest.param("RUN test 1 -lt 2", False, id="less-than"),
+        pytest.param("RUN bash -c 'cat <<<\"text\"'", False, id="herestring"),
+        pytest.param("# RUN --mount=type=cache pip install", False, id="comment"),
+    ],
+)
+def test_buildkit_only_syntax_is_one_error_naming_the_line(tmp_path: Path, line: str, buildkit: bool) -> None:
+    path = _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n")
+    if not buildkit:
+        strategies.parse("s", path)
+        return
+    with pytest.raises(InvalidStrategy, match=f"line 2 needs BuildKit \\({re.escape(line)}\\)"):
+        strategies.parse("s", path)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "version", "declared"),
+    [
+        pytest.param(
+            "FROM python:3.12-slim\n", ("slim",), "3.12", "ARG PYTHON_SLIM_IMAGE=python:3.12-slim\n", id="slim"
+        ),
+        pytest.param("FROM python:3.11\n", ("full",), "3.11", "ARG PYTHON_IMAGE=python:3.11\n", id="full"),
+        pytest.param(
+            "FROM docker.io/library/python:3.11-alpine\n",
+            ("alpine",),
+            "3.11",
+            "ARG PYTHON_ALPINE_IMAGE=python:3.11-alpine\n",
+            id="alpine-fully-named",
+        ),
+        pytest.param(
+            "# syntax=docker/dockerfile:1\nFROM python:3.11 AS build\nFROM python:3.11-slim\nCOPY --from=build /a /a\n",
+            ("full", "slim"),
+            "3.11",
+            "ARG PYTHON_IMAGE=python:3.11\nARG PYTHON_SLIM_IMAGE=python:3.11-slim\n",
+            id="two-stages-directive-kept-first",
+        ),
+    ],
+)
+def test_a_projects_literal_python_from_becomes_its_base_build_arg(
+    tmp_path: Path, text: str, kinds: tuple[str, ...], version: str, declared: str
+) -> None:
+    path = _write(tmp_path, "s", text)
+    strategy = strategies.parse("s", path, literal=True)
+    assert (strategy.base_kinds, strategy.literal_python) == (kinds, version)
+    assert strategy.rewritten is not None and declared in strategy.rewritten
+    assert "FROM python:" not in strategy.rewritten and "library/python" not in strategy.rewritten
+    assert strategy.rewritten.startswith(text.split("FROM")[0] + declared)  # a parser directive stays first
+    assert path.read_text() == text  # the file on disk is untouched
+
+
+@pytest.mark.parametrize(
+    ("text", "literal", "says"),
+    [
+        pytest.param("FROM python:3.11-slim\n", False, "names no base build arg", id="not-in-a-shipped-strategy"),
+        pytest.param("FROM python:3.11.9-slim-bookworm\n", True, "names no base build arg", id="pinned-variant"),
+        pytest.param("FROM ubuntu:24.04\n", True, "names no base build arg", id="another-image"),
+        pytest.param("FROM python:3.11 AS a\nFROM python:3.12-slim\n", True, "one Python version", id="two-versions"),
+    ],
+)
+def test_other_literal_images_are_refused(tmp_path: Path, text: str, literal: bool, says: str) -> None:
+    with pytest.raises(InvalidStrategy, match=says):
+        strategies.parse("s", _write(tmp_path, "s", text), literal=literal)

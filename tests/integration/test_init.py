@@ -1,0 +1,66 @@
+"""imgexp init on a project, then imgexp run --project on it: real builds that install from PyPI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import docker
+
+APP = """from dateutil import parser
+
+
+def main() -> str:
+    return parser.parse("28 November 2026").date().isoformat()
+"""
+PYPROJECT = """[project]
+name = "dateapp"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["python-dateutil"]
+
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[tool.setuptools]
+py-modules = ["app"]
+"""
+#: the common way, but without its `RUN pip install .`: the stand-ins have no pip yet (see docs/projects.md)
+DOCKERFILE = 'FROM python:3.11-slim\nWORKDIR /srv\nCOPY . .\nCMD ["python3", "-c", "import app; print(app.main())"]\n'
+SMOKE = "python3 -c 'import app; assert app.main() == \"2026-11-28\"'"
+
+
+def test_init_then_run_builds_verifies_and_measures_every_strategy(
+    client: docker.DockerClient, tmp_path: Path, marker_ca_bundle: tuple[Path, bytes]
+) -> None:
+    (tmp_path / "app.py").write_text(APP + f"# {uuid.uuid4().hex}\n")  # unique: its builds really run
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    imgexp = [sys.executable, "-m", "imgexp"]
+    init = subprocess.run([*imgexp, "init", str(tmp_path)], capture_output=True, text=True, check=True)
+    assert f"imgexp run --project {tmp_path}" in init.stdout
+    definition = tmp_path / "imgexp.toml"
+    definition.write_text(definition.read_text().replace("commands = []", f"commands = [{json.dumps(SMOKE)}]"))
+    run = subprocess.run(
+        [*imgexp, "run", "--project", str(tmp_path), "--base-source", "standin", "--quiet",
+         "--ca-bundle", str(marker_ca_bundle[0])],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr  # current does not install its dependencies: it fails the smoke test
+    rows = {
+        row["strategy"]: row for row in json.loads((tmp_path / "imgexp-results" / "results.json").read_text())["rows"]
+    }
+    assert list(rows) == ["current", "slim", "multi-stage"]
+    assert (
+        not rows["current"]["verified"]
+        and "ModuleNotFoundError: No module named 'dateutil'" in rows["current"]["verify_error"]
+    )
+    for name in ("slim", "multi-stage"):
+        assert rows[name]["verified"], rows[name]["verify_error"]
+        assert rows[name]["base_standin"] and any(f.startswith("python-dateutil==") for f in rows[name]["pip_freeze"])
+    assert "vs current" in run.stdout and "multi-stage" in run.stdout
