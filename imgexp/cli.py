@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
         help="instead of the experiment, render notebooks/inspect.ipynb for IMAGE (repeatable) as "
         "OUT/inspect-IMAGE.html: its findings with their fix, layers, largest packages, provenance",
     )
+    report_cmd.add_argument(
+        "--diff",
+        action="append",
+        nargs=2,
+        metavar=("A", "B"),
+        help="instead of the experiment, render notebooks/diff.ipynb for images A and B (repeatable) as "
+        "OUT/diff-A-B.html: what changed, largest first",
+    )
     report_cmd.set_defaults(func=_report)
 
     strategies_cmd = commands.add_parser(
@@ -164,8 +172,9 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import publish  # papermill and nbconvert load only for this command
 
-    if args.inspect:
-        published = publish.publish_inspections(args.inspect, args.out, args.progress)
+    if args.inspect or args.diff:
+        diffs = [(a, b) for a, b in args.diff or []]
+        published = publish.publish_inspections(args.inspect or [], args.out, args.progress, diffs)
     else:
         published = publish.publish(run_settings(args))
     for page in published.pages:

@@ -1,6 +1,7 @@
-"""What notebooks/inspect.ipynb calls: one image inspected (imgexp inspect), as tables, a figure and facts.
+"""What notebooks/inspect.ipynb and notebooks/diff.ipynb call: images inspected (imgexp inspect) or
+compared (imgexp diff), as tables, a figure and facts.
 
-The page shows the image's figures, its findings ranked by bytes with their fix and their
+The inspect page shows the image's figures, its findings ranked by bytes with their fix and their
 total against the image size, its layers, its largest packages, and where every figure
 comes from (engine, when, how).
 """
@@ -12,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from IPython.display import Markdown
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
+from ..audit.diff import diff
 from ..audit.image import Inspection, inspect_image
 from ..engine.client import connect, describe_engine
 from ..measure.layercache import LayerCache
@@ -46,6 +49,67 @@ def inspect(image: str) -> Inspected:
     engine = describe_engine(client)
     measured_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return Inspected(inspect_image(client, image, LayerCache()), measured_at, engine)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """Two inspections, A and B, and the changes from A to B (imgexp.audit.diff.DIFF_COLUMNS)."""
+
+    a: Inspected
+    b: Inspected
+    changes: pd.DataFrame
+
+
+def compare(a: str, b: str) -> Compared:
+    """Inspect ``a`` then ``b`` through one layer cache (shared layers are read once) and diff them."""
+    client = connect()
+    engine, cache = describe_engine(client), LayerCache()
+    measured_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    first, second = inspect_image(client, a, cache), inspect_image(client, b, cache)
+    return Compared(Inspected(first, measured_at, engine), Inspected(second, measured_at, engine), diff(first, second))
+
+
+def diff_verdict(compared: Compared) -> str:
+    """How many changes of each group, in one line that stays the same between runs of the same two images."""
+    a, b = compared.a.inspection.summary["image"], compared.b.inspection.summary["image"]
+    if compared.changes.empty:
+        return f"{a} and {b}: no difference"
+    groups = compared.changes["group"].value_counts()
+    return f"{a} -> {b}: " + ", ".join(f"{group} {count}" for group, count in sorted(groups.items()))
+
+
+def side_by_side(compared: Compared) -> Styler:
+    """Both images' figures, A beside B."""
+    shown = {
+        "image id": "image_id",
+        "size": "size",
+        "pull size": "compressed",
+        "layers": "layers",
+        "wasted bytes": "wasted_bytes",
+        "site-packages bytes": "site_packages_bytes",
+        "python": "python",
+        "findings bytes": "findings_bytes",
+        "findings, % of size": "findings_pct",
+    }
+    a, b = compared.a.inspection.summary, compared.b.inspection.summary
+    table = pd.DataFrame(
+        {"A": [str(a[k]) for k in shown.values()], "B": [str(b[k]) for k in shown.values()]},
+        index=pd.Index(list(shown), name="figure"),
+    )
+    return styled(table)
+
+
+def changes_table(compared: Compared, group: str, top: int = 20) -> Styler | Markdown:
+    """The ``top`` largest changes of one group (image, layer, distribution, system-package, finding, file)."""
+    changes = compared.changes[compared.changes["group"] == group]
+    if changes.empty:
+        return Markdown(f"No {group} changed.")
+    shown = changes.head(top).assign(delta=lambda t: t["delta_bytes"].map(_signed))
+    return styled(shown[["name", "change", "a", "b", "delta"]].set_index("name").fillna(""))
+
+
+def _signed(size: int) -> str:
+    return ("+" if size > 0 else "-" if size < 0 else "") + human_size(abs(int(size)))
 
 
 def verdict(inspected: Inspected) -> str:

@@ -25,7 +25,7 @@ from ..paths import DATA
 from ..progress import Progress
 from ..results import write_atomic
 from ..units import human_size
-from .execute import COMPARE_NOTEBOOK, INSPECT_NOTEBOOK, STRATEGY_NOTEBOOK, Page, run_page
+from .execute import COMPARE_NOTEBOOK, DIFF_NOTEBOOK, INSPECT_NOTEBOOK, STRATEGY_NOTEBOOK, Page, run_page
 from .pages import PATHS, provenance_facts, ranking
 
 
@@ -46,7 +46,7 @@ class Published:
             return (
                 bool(self.pages)
                 and all(p.ok for p in self.pages)
-                and all(p.name.startswith("inspect-") for p in self.pages)
+                and all(p.name.startswith(("inspect-", "diff-")) for p in self.pages)
             )
         measured = self.results[self.results["status"] == "ok"]
         return bool(measured["verified"].all()) and all(p.ok for p in self.pages) and not self.build_failures
@@ -82,8 +82,11 @@ def publish(settings: Settings) -> Published:
     return Published(out, index, pages, results, failures)
 
 
-def publish_inspections(images: list[str], out: Path, progress: bool = True) -> Published:
-    """Render notebooks/inspect.ipynb once per image into ``out`` (``inspect-<image>.html``) and an index.
+def publish_inspections(
+    images: list[str], out: Path, progress: bool = True, diffs: list[tuple[str, str]] | None = None
+) -> Published:
+    """Render notebooks/inspect.ipynb once per image into ``out`` (``inspect-<image>.html``),
+    notebooks/diff.ipynb once per pair of ``diffs`` (``diff-<a>-<b>.html``), and an index.
 
     Nothing is built: each image is inspected as `imgexp inspect` does (pulled first if not
     local). A page whose image cannot be had still renders, with its error, and is not ok.
@@ -93,6 +96,14 @@ def publish_inspections(images: list[str], out: Path, progress: bool = True) -> 
         run_page(INSPECT_NOTEBOOK, out, inspect_page_name(image), f"Image {image}", {"image": image}, console)
         for image in images
     ]
+    for a, b in diffs or []:
+        name = (
+            "diff-"
+            + inspect_page_name(a).removeprefix("inspect-")
+            + "-"
+            + inspect_page_name(b).removeprefix("inspect-")
+        )
+        pages.append(run_page(DIFF_NOTEBOOK, out, name, f"From {a} to {b}", {"a": a, "b": b}, console))
     index = out / "index.html"
     write_atomic(index, index_html(out, pages, None, {}, {}))
     console.log(f"[report] {index}")
@@ -102,6 +113,11 @@ def publish_inspections(images: list[str], out: Path, progress: bool = True) -> 
 def inspect_page_name(image: str) -> str:
     """The page name of an inspected image: ``inspect-`` and the name with / and : as -."""
     return "inspect-" + "".join(c if c.isalnum() or c in "._-" else "-" for c in image)
+
+
+def diff_page_name(a: str, b: str) -> str:
+    """The page name of a diff: ``diff-``, then A and B as inspect_page_name writes them."""
+    return "diff-" + "-".join(inspect_page_name(image).removeprefix("inspect-") for image in (a, b))
 
 
 def notebook_parameters(settings: Settings) -> dict[str, Any]:
@@ -163,6 +179,8 @@ def index_html(
             detail = page.error
         elif page.name.startswith("inspect-"):
             detail = "its findings ranked by bytes with their fix, layers, largest packages, provenance"
+        elif page.name.startswith("diff-"):
+            detail = "what changed: layers, findings, distributions, system packages, files, largest first"
         elif page.name.startswith("strategy-"):
             detail = _row_summary(results, page.name.removeprefix("strategy-"))
         else:

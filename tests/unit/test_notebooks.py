@@ -12,7 +12,7 @@ import pytest
 
 from imgexp.experiment import default
 from imgexp.paths import DATA, NOTEBOOKS
-from imgexp.report.execute import COMPARE_NOTEBOOK, INSPECT_NOTEBOOK, STRATEGY_NOTEBOOK
+from imgexp.report.execute import COMPARE_NOTEBOOK, DIFF_NOTEBOOK, INSPECT_NOTEBOOK, STRATEGY_NOTEBOOK
 
 from ..helpers import NOTEBOOK_FILES, dirt
 
@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 
 
 def test_the_report_notebooks_are_there() -> None:
-    assert {STRATEGY_NOTEBOOK, COMPARE_NOTEBOOK, INSPECT_NOTEBOOK} <= set(NOTEBOOK_FILES)
+    assert {STRATEGY_NOTEBOOK, COMPARE_NOTEBOOK, INSPECT_NOTEBOOK, DIFF_NOTEBOOK} <= set(NOTEBOOK_FILES)
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
