@@ -60,6 +60,21 @@ def _parser() -> argparse.ArgumentParser:
         "code hidden, and write OUT/index.html linking every page.",
     )
     add_run_options(report_cmd)
+    report_cmd.add_argument(
+        "--inspect",
+        action="append",
+        metavar="IMAGE",
+        help="instead of the experiment, render notebooks/inspect.ipynb for IMAGE (repeatable) as "
+        "OUT/inspect-IMAGE.html: its findings with their fix, layers, largest packages, provenance",
+    )
+    report_cmd.add_argument(
+        "--diff",
+        action="append",
+        nargs=2,
+        metavar=("A", "B"),
+        help="instead of the experiment, render notebooks/diff.ipynb for images A and B (repeatable) as "
+        "OUT/diff-A-B.html: what changed, largest first",
+    )
     report_cmd.set_defaults(func=_report)
 
     init_cmd = commands.add_parser(
@@ -180,7 +195,11 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import publish  # papermill and nbconvert load only for this command
 
-    published = publish.publish(run_settings(args))
+    if args.inspect or args.diff:
+        diffs = [(a, b) for a, b in args.diff or []]
+        published = publish.publish_inspections(args.inspect or [], args.out, args.progress, diffs)
+    else:
+        published = publish.publish(run_settings(args))
     for page in published.pages:
         print(f"{'ok' if page.ok else 'FAILED':<7} {page.html}" + (f"  {page.error}" if page.error else ""))
     print(f"\nReport: {published.index}")

@@ -76,6 +76,11 @@ KINDS: dict[str, Kind] = {
         "exclude them from dpkg (path-exclude=/usr/share/doc/*, man, info, locale in /etc/dpkg/dpkg.cfg.d/, "
         "as debian:*-slim does), or delete them in the RUN that installs them",
     ),
+    "debug-symbols": Kind(
+        "debug symbols and symbol tables in shared objects (the bytes `strip --strip-unneeded` removes)",
+        "strip them in the builder stage: find VENV -name '*.so*' -type f -exec strip --strip-unneeded {} + "
+        "(binutils in the builder only), or install wheels built stripped",
+    ),
     "wasted": Kind(
         "files a later layer overwrote or deleted (each hidden copy once)",
         "change or delete files in the RUN step that creates them: a later layer's delete does not shrink the image",
@@ -116,11 +121,17 @@ def interpreters(files: Mapping[str, tuple[int, int]]) -> list[Interpreter]:
 
 
 def find(
-    final: FinalFilesystem, records: Mapping[str, str], packages: Mapping[str, SystemPackage], image_bytes: int
+    final: FinalFilesystem,
+    records: Mapping[str, str],
+    packages: Mapping[str, SystemPackage],
+    image_bytes: int,
+    strippable: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """The findings of an image, largest first (FINDING_COLUMNS); kinds with no bytes are left out.
 
-    ``packages`` are its system packages (imgexp.audit.packagedb.installed).
+    ``packages`` are its system packages (imgexp.audit.packagedb.installed); ``strippable``
+    maps shared objects to the bytes strip removes from them (imgexp.audit.elf), counted as
+    ``debug-symbols`` for the files no other finding claims whole.
     """
     files = final.files
     removable = toolchain(packages)
@@ -150,6 +161,12 @@ def find(
                 totals[kind][1] += 1
                 details[kind][what] += size
                 break
+        else:
+            stripped = (strippable or {}).get(path, 0)
+            if stripped:
+                totals["debug-symbols"][0] += stripped
+                totals["debug-symbols"][1] += 1
+                details["debug-symbols"][_folder(path)] += stripped
     rows = [
         _row(kind, size, count, image_bytes, _detail(kind, details[kind], packages))
         for kind, (size, count) in totals.items()
@@ -197,6 +214,12 @@ def _pip_tool(file: SiteFile | None, versions: Mapping[tuple[str, str], str]) ->
 
 def _part(file: SiteFile | None, part: str) -> str | None:
     return f"/{file.site}" if file is not None and part_of(file.relative) == part else None
+
+
+def _folder(path: str) -> str:
+    """Where a shared object lies, for a finding's detail: its distribution's folder in site-packages, else its own."""
+    head, marker, rest = path.partition("-packages/")
+    return f"/{head}{marker}{rest.split('/')[0]}" if marker else "/" + posixpath.dirname(path)
 
 
 def _smaller_copies(in_site: list[SiteFile]) -> dict[str, str]:

@@ -20,9 +20,10 @@ from docker.utils import parse_repository_tag
 from ..errors import ImageUnavailable
 from ..measure.layercache import LayerCache
 from ..measure.packages import package_frame, package_summary
-from ..measure.scan import layer_frame, read_image
+from ..measure.scan import STORE_SOURCE, layer_frame, read_image
 from ..measure.waste import replay
 from ..units import human_size
+from .elf import layer_diffs, strippable_files
 from .findings import find, interpreters
 from .packagedb import installed, package_bytes
 
@@ -103,10 +104,14 @@ def inspect_image(client: docker.DockerClient, ref: str, cache: LayerCache | Non
     packages = package_frame(final.files, records)
     size = int(attrs["Size"])
     system = installed(package_db, final.files)
-    findings = find(final, records, system, size)
+    diffs = layer_diffs(client, attrs["Id"]) if source == STORE_SOURCE else None
+    strippable = strippable_files(final.files, diffs) if diffs else {}
+    findings = find(final, records, system, size, strippable)
     found = interpreters(final.files)
     platform = f"{attrs.get('Os', '')}/{attrs.get('Architecture', '')}"
     notes = []
+    if diffs is None:
+        notes.append("debug symbols not measured: the layers were not read from a readable overlay2 store")
     if not found:
         notes.append("no Python found: no standard library (lib/pythonX.Y/os.py) in the image")
     if platform != "linux/amd64":

@@ -17,6 +17,8 @@ from ..results import write_atomic
 
 STRATEGY_NOTEBOOK = NOTEBOOKS / "strategy.ipynb"
 COMPARE_NOTEBOOK = NOTEBOOKS / "compare.ipynb"
+INSPECT_NOTEBOOK = NOTEBOOKS / "inspect.ipynb"
+DIFF_NOTEBOOK = NOTEBOOKS / "diff.ipynb"
 KERNEL = "python3"
 
 

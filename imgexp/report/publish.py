@@ -3,8 +3,10 @@
 ``publish`` runs the experiment into a folder (every strategy already measured there is
 reused), runs notebooks/strategy.ipynb once per strategy and notebooks/compare.ipynb with
 papermill into ``<out>/notebooks/``, renders each to HTML with its code hidden, and writes
-``<out>/index.html``. The pages show paths relative to the repository or to ``out``
-(imgexp.experiment.shown_path), never the machine's.
+``<out>/index.html``. ``publish_inspections`` renders notebooks/inspect.ipynb once per image
+(`imgexp report --inspect IMAGE`) and an index of those pages, without the experiment. The
+pages show paths relative to the repository or to ``out`` (imgexp.experiment.shown_path),
+never the machine's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ..paths import DATA
 from ..progress import Progress
 from ..results import write_atomic
 from ..units import human_size
-from .execute import COMPARE_NOTEBOOK, STRATEGY_NOTEBOOK, Page, run_page
+from .execute import COMPARE_NOTEBOOK, DIFF_NOTEBOOK, INSPECT_NOTEBOOK, STRATEGY_NOTEBOOK, Page, run_page
 from .pages import PATHS, provenance_facts, ranking
 
 
@@ -40,8 +42,12 @@ class Published:
     @property
     def ok(self) -> bool:
         """True when every page rendered and every measured image works (a strategy not run is no failure)."""
-        if self.results is None:
-            return False
+        if self.results is None:  # only inspected images: each page must have rendered
+            return (
+                bool(self.pages)
+                and all(p.ok for p in self.pages)
+                and all(p.name.startswith(("inspect-", "diff-")) for p in self.pages)
+            )
         measured = self.results[self.results["status"] == "ok"]
         return bool(measured["verified"].all()) and all(p.ok for p in self.pages) and not self.build_failures
 
@@ -74,6 +80,44 @@ def publish(settings: Settings) -> Published:
     write_atomic(index, index_html(out, pages, results, failures, not_run))
     console.log(f"[report] {index}")
     return Published(out, index, pages, results, failures)
+
+
+def publish_inspections(
+    images: list[str], out: Path, progress: bool = True, diffs: list[tuple[str, str]] | None = None
+) -> Published:
+    """Render notebooks/inspect.ipynb once per image into ``out`` (``inspect-<image>.html``),
+    notebooks/diff.ipynb once per pair of ``diffs`` (``diff-<a>-<b>.html``), and an index.
+
+    Nothing is built: each image is inspected as `imgexp inspect` does (pulled first if not
+    local). A page whose image cannot be had still renders, with its error, and is not ok.
+    """
+    console = Progress(progress)
+    pages = [
+        run_page(INSPECT_NOTEBOOK, out, inspect_page_name(image), f"Image {image}", {"image": image}, console)
+        for image in images
+    ]
+    for a, b in diffs or []:
+        name = (
+            "diff-"
+            + inspect_page_name(a).removeprefix("inspect-")
+            + "-"
+            + inspect_page_name(b).removeprefix("inspect-")
+        )
+        pages.append(run_page(DIFF_NOTEBOOK, out, name, f"From {a} to {b}", {"a": a, "b": b}, console))
+    index = out / "index.html"
+    write_atomic(index, index_html(out, pages, None, {}, {}))
+    console.log(f"[report] {index}")
+    return Published(out, index, pages, None)
+
+
+def inspect_page_name(image: str) -> str:
+    """The page name of an inspected image: ``inspect-`` and the name with / and : as -."""
+    return "inspect-" + "".join(c if c.isalnum() or c in "._-" else "-" for c in image)
+
+
+def diff_page_name(a: str, b: str) -> str:
+    """The page name of a diff: ``diff-``, then A and B as inspect_page_name writes them."""
+    return "diff-" + "-".join(inspect_page_name(image).removeprefix("inspect-") for image in (a, b))
 
 
 def notebook_parameters(settings: Settings) -> dict[str, Any]:
@@ -133,6 +177,10 @@ def index_html(
         status = "ok" if page.ok else "failed"
         if page.error:
             detail = page.error
+        elif page.name.startswith("inspect-"):
+            detail = "its findings ranked by bytes with their fix, layers, largest packages, provenance"
+        elif page.name.startswith("diff-"):
+            detail = "what changed: layers, findings, distributions, system packages, files, largest first"
         elif page.name.startswith("strategy-"):
             detail = _row_summary(results, page.name.removeprefix("strategy-"))
         else:
@@ -166,7 +214,7 @@ def _row_summary(results: pd.DataFrame | None, strategy: str) -> str:
 def _facts_html(results: pd.DataFrame | None) -> str:
     facts = provenance_facts(results) if results is not None else {}
     if not facts:
-        return "<p>No strategy was measured, so there is no provenance to show.</p>"
+        return "<p>No strategy was measured here; each image's page shows where its figures come from.</p>"
     facts["report made"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     facts["results"] = "results.csv and results.json, beside this page"
     items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())

@@ -132,12 +132,15 @@ def result_card(result: pd.DataFrame) -> Styler:
 
 
 def layer_table(layers: pd.DataFrame) -> Styler:
-    """The layer table of imgexp.measure.scan.load_layers, bottom first, each size in human units."""
+    """The layer table of imgexp.measure.scan.load_layers, bottom first, each size in human units.
+
+    A table without an ``origin`` column (an inspected image's: no base is known) shows none.
+    """
     recorded = layers["created_by"] != ""
     table = pd.DataFrame(
         {
             "index": layers["index"],
-            "origin": layers["origin"],
+            **({"origin": layers["origin"]} if "origin" in layers else {}),
             "instruction": layers["created_by"].where(recorded, "(no instruction recorded: imported filesystem)"),
             "files": layers["files"],
             "file bytes": layers["file_bytes"].map(human_size),
