@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ..helpers import REPO, SHIPPED_STRATEGIES, SMALL_REQUIREMENT
+from ..helpers import NOTEBOOK_FILES, REPO, SHIPPED_STRATEGIES, SMALL_REQUIREMENT
 
 
 def _run(args: list[str | Path], cwd: Path) -> str:
@@ -52,7 +52,8 @@ def test_the_wheel_carries_notebooks_dockerfiles_and_requirements(installed: tup
     script = "from imgexp import paths; print(paths.DATA, paths.PACKAGE, sep='\\n')"
     data, package = (Path(line) for line in _run([venv / "bin" / "python", "-c", script], cwd=elsewhere).split())
     assert data == package / "_data"
-    assert {p.name for p in (data / "notebooks").glob("*.ipynb")} == {"compare.ipynb", "strategy.ipynb"}
+    assert {p.name for p in (data / "notebooks").glob("*.ipynb")} == {p.name for p in NOTEBOOK_FILES}
+    assert {"compare.ipynb", "strategy.ipynb", "inspect.ipynb", "diff.ipynb"} <= {p.name for p in NOTEBOOK_FILES}
     shipped = {p.name.removeprefix("Dockerfile.") for p in (data / "dockerfiles").glob("Dockerfile.*")}
     assert shipped == set(SHIPPED_STRATEGIES)
     for name in ("requirements.txt", "install_requirements.sh", "imgexp-ca.sh"):
