@@ -39,11 +39,7 @@ def layer_diffs(client: docker.DockerClient, image_id: str) -> list[Path] | None
         return None
     diff_ids = client.api.inspect_image(image_id)["RootFS"]["Layers"]
     try:
-        return [
-            Path(os.path.realpath(store.root / "overlay2" / (store.layer_folder(c) / "cache-id").read_text().strip()))
-            / "diff"
-            for c in chain_ids(diff_ids)
-        ]
+        return [Path(store.diff_folder(chain)) for chain in chain_ids(diff_ids)]
     except OSError:
         return None
 

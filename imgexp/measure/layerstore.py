@@ -51,6 +51,11 @@ class LayerStore:
     def layer_folder(self, chain_id: str) -> Path:
         return self.layerdb / chain_id.removeprefix("sha256:")
 
+    def diff_folder(self, chain_id: str) -> str:
+        """The layer's files: its overlay2 ``diff`` folder, symlinks resolved (OSError when the store lacks it)."""
+        cache_id = (self.layer_folder(chain_id) / "cache-id").read_text().strip()
+        return os.path.realpath(self.root / "overlay2" / cache_id / "diff")
+
     def config_path(self, image_id: str) -> Path:
         return self.root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / image_id.removeprefix("sha256:")
 
@@ -84,7 +89,7 @@ def layer_pieces(store: LayerStore, chain_id: str) -> list[Piece] | None:
     """
     folder = store.layer_folder(chain_id)
     try:
-        diff = os.path.realpath(store.root / "overlay2" / (folder / "cache-id").read_text().strip() / "diff")
+        diff = store.diff_folder(chain_id)
         if not os.path.isdir(diff):
             return None
         inside: dict[str, bool] = {}
