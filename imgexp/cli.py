@@ -15,6 +15,7 @@ import pandas as pd
 from . import strategies
 from .audit.commands import add_audit_commands
 from .engine import bases, cleanup
+from .engine.buildkit import Builder
 from .engine.client import connect
 from .errors import ImgexpError
 from .experiment import Settings, default, run
@@ -168,7 +169,15 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--timings",
         action="store_true",
         default=default("timings"),
-        help="record cold and warm build times: build without the cache, then rebuild with it (slow)",
+        help="record cold, warm and changed-dependency build times: build without the cache, rebuild with it, "
+        "then rebuild with one requirement added (slow)",
+    )
+    parser.add_argument(
+        "--builder",
+        choices=get_args(Builder),
+        default=default("builder"),
+        help="buildkit (docker buildx build), classic (the Engine API's builder), or auto: BuildKit where "
+        "docker buildx is installed (default: %(default)s)",
     )
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=default("progress"))

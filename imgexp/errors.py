@@ -145,6 +145,17 @@ class RequirementNotOnIndex(BuildFailed):
         )
 
 
+class BuildkitUnavailable(ImgexpError):
+    """BuildKit was asked for and the docker CLI's buildx plugin is not there."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "BuildKit builds need the docker CLI with its buildx plugin, and `docker buildx version` fails here. "
+            "Install it (Debian/Ubuntu: apt-get install docker-cli docker-buildx; Docker's own packages: "
+            "docker-buildx-plugin; scripts/install-engine.sh does it on bookworm), or pass --builder classic."
+        )
+
+
 class EngineStopped(ImgexpError):
     """The Docker engine stopped answering in the middle of a build: the build's step did not fail."""
 

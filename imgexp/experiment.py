@@ -23,12 +23,22 @@ from docker.errors import ImageNotFound
 
 from .engine import bases
 from .engine.bases import BaseSource
-from .engine.build import build_image
+from .engine.build import BuildOutcome, build_image
+from .engine.buildkit import Builder, buildx_build, choose_builder, describe_builder
 from .engine.ca import find_ca_bundle
 from .engine.ca import serve as serve_ca
 from .engine.cleanup import remove_leftovers
 from .engine.client import connect, describe_engine
-from .engine.context import LARGE_CONTEXT_BYTES, PROJECT_DOCKERFILE, largest_paths, make_context, make_project_context
+from .engine.context import (
+    LARGE_CONTEXT_BYTES,
+    PROJECT_DOCKERFILE,
+    BuildContext,
+    largest_paths,
+    make_context,
+    make_project_context,
+    read_file,
+    with_file,
+)
 from .engine.standins import PACKAGES as STANDIN_KINDS
 from .engine.verify import run_commands, verify_image
 from .errors import BaseUnavailable, ImgexpError, InvalidProject
@@ -38,16 +48,19 @@ from .progress import Progress
 from .project import Project, load_project
 from .requirements import Requirements, read_requirements
 from .results import DEFAULT_OUT, read_json, results_frame, write_json, write_results
-from .strategies import Strategy, from_project, load_all, parse_names
+from .strategies import Strategy, check_builder, from_project, load_all, parse_names
 from .units import human_size
 
 #: bump when what a row holds changes: rows of an older version are measured again
-MEASUREMENT_VERSION = 6
+MEASUREMENT_VERSION = 7
 HOW_MEASURED = (
-    "built by imgexp on the engine below; size_bytes is the engine's image Size "
+    "built by imgexp on the engine below with the builder it names; size_bytes is the engine's image Size "
     "(what `docker images` shows); verified by importing every requirement inside the image "
     "with no network"
 )
+#: added to requirements.txt for the rebuild after a dependency change (--timings): small, pure Python,
+#: not needed by the write-up's requirements on Python 3.11
+CHANGED_REQUIREMENT = "tomli"
 #: a project's results folder, in the project, when neither its definition nor --out names one
 PROJECT_OUT = "imgexp-results"
 #: where the host's configuration lives: published pages show such paths whole
@@ -84,8 +97,12 @@ class Settings:
     rebuild
         Build without the cache and measure again.
     timings
-        Build without the cache, then rebuild with it, to record cold and warm build times
-        (slow: every strategy is built from scratch).
+        Build without the cache, then rebuild with it, then rebuild with one requirement added
+        (CHANGED_REQUIREMENT), to record cold, warm and changed-dependency build times (slow:
+        every strategy is built from scratch).
+    builder
+        ``buildkit`` (the docker CLI's ``buildx build``), ``classic`` (the Engine API's builder,
+        the write-up's era), or ``auto``: BuildKit where buildx is installed, as ``docker build``.
     progress
         Show progress on stderr; None: when stderr is a terminal and $CI is unset.
     project
@@ -111,6 +128,7 @@ class Settings:
     out: Path = DEFAULT_OUT
     rebuild: bool = False
     timings: bool = False
+    builder: Builder = "auto"
     progress: bool | None = None
     project: Path | None = None
     definition: Project | None = field(init=False, repr=False, compare=False)
@@ -146,6 +164,8 @@ class Settings:
         if self.base_source not in get_args(BaseSource):
             offered = ", ".join(get_args(BaseSource))
             raise ImgexpError(f"Unknown base source {self.base_source!r}: pick one of {offered}")
+        if self.builder not in get_args(Builder):
+            raise ImgexpError(f"Unknown builder {self.builder!r}: pick one of {', '.join(get_args(Builder))}")
         _check_out(self.out)
         if definition is None:
             object.__setattr__(self, "reqs", read_requirements(self.requirements))
@@ -268,6 +288,9 @@ def run(settings: Settings | None = None, *, client: docker.DockerClient | None 
         settings = replace(settings, **options)
     out = settings.out
     bundle = find_ca_bundle(settings.ca_bundle)
+    builder = choose_builder(settings.builder)
+    for strategy in settings.chosen:
+        check_builder(strategy, builder)
     client = client or connect()
     console = Progress(settings.progress)
     started = _now()
@@ -278,7 +301,7 @@ def run(settings: Settings | None = None, *, client: docker.DockerClient | None 
         "started_at": started,
         "how": HOW_MEASURED,
         "command": _command(out),
-        "engine": describe_engine(client),
+        "engine": describe_engine(client, describe_builder(builder)),
         "python": settings.python,
         "base_source": settings.base_source,
         "bases": {kind: base.as_dict() for kind, base in resolved.items() if kind != "scratch"},
@@ -291,7 +314,8 @@ def run(settings: Settings | None = None, *, client: docker.DockerClient | None 
     }
     rows: list[dict[str, Any]] = []
     with serve_ca(bundle) as ca_url, console.bar(len(settings.chosen)) as bar:
-        plan = _Plan(settings, client, resolved, ca_url, console, provenance["engine"]["engine_version"])
+        engine_version = provenance["engine"]["engine_version"]
+        plan = _Plan(settings, client, resolved, ca_url, bundle, builder, console, engine_version)
         for strategy in settings.chosen:
             bar.set_description(strategy.name)
             unavailable = [missing[k] for k in strategy.base_kinds if k in missing]
@@ -347,6 +371,8 @@ class _Plan:
     client: docker.DockerClient
     resolved: dict[str, bases.BaseImage]
     ca_url: str | None
+    ca_bundle: Path | None
+    builder: str
     console: Progress
     engine_version: str
 
@@ -355,8 +381,9 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     settings, client, resolved, console = plan.settings, plan.client, plan.resolved, plan.console
     reqs, venv_name = settings.reqs, settings.venv_name
     definition = settings.definition
+    dockerfile = "Dockerfile"
     if definition is None:
-        context, dockerfile = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT), "Dockerfile"
+        context = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT)
     else:
         text = strategy.rewritten.encode() if strategy.rewritten else strategy.dockerfile.read_bytes()
         out = settings.out
@@ -374,7 +401,7 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     buildargs.update(strategy.build_args)
     checks = _checks(definition)
     base_ids = {k: resolved[k].image_id for k in strategy.base_kinds}
-    key = _key(context.sha256, buildargs, base_ids, reqs.names, checks, strategy.target)
+    key = _key(context.sha256, buildargs, base_ids, reqs.names, checks, strategy.target, plan.builder)
     row_path = settings.out / "rows" / f"{strategy.name}.json"
     earlier = _reusable(client, row_path, key)
     if settings.timings and earlier is not None and earlier.get("warm_build_seconds") is None:
@@ -386,13 +413,9 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         buildargs["IMGEXP_CA_URL"] = plan.ca_url
     tag = f"imgexp/{strategy.name.lower()}:{key[:12]}"
     labels = {"imgexp.role": "build", "imgexp.strategy": strategy.name, "imgexp.key": key}
-    nocache = settings.rebuild or settings.timings
-    outcome = build_image(
-        client, strategy.name, context.tar, tag, buildargs, labels, nocache, console.log, strategy.target, dockerfile
-    )
-    warm_seconds = _warm_build_seconds(
-        plan, strategy, context.tar, tag, buildargs, labels, outcome.image_id, dockerfile
-    )
+    job = _Job(strategy, context, dockerfile, buildargs, labels)
+    outcome = _build(plan, job, tag, nocache=settings.rebuild or settings.timings)
+    warm_seconds, changed_seconds = _timed_rebuilds(plan, job, tag, outcome.image_id)
     base = resolved[strategy.base_kind]
     size = image_size(client, outcome.image_id, base)
     interpreter = strategy.python.replace("$VENV_NAME", venv_name).replace("${VENV_NAME}", venv_name)
@@ -422,6 +445,9 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         "build_seconds": round(outcome.seconds, 2),
         "cold_build_seconds": round(outcome.seconds, 2) if settings.timings else None,
         "warm_build_seconds": warm_seconds,
+        "changed_build_seconds": changed_seconds,
+        "builder": plan.builder,
+        "frontend": outcome.frontend,
         "build_steps": outcome.steps,
         "cached_steps": outcome.cached_steps,
         "reused": False,
@@ -442,30 +468,49 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     return row
 
 
-def _warm_build_seconds(
-    plan: _Plan,
-    strategy: Strategy,
-    context: bytes,
-    tag: str,
-    buildargs: dict[str, str],
-    labels: dict[str, str],
-    image_id: str,
-    dockerfile: str,
-) -> float | None:
-    """With timings on, the time of a rebuild that takes every step from the cache.
+@dataclass(frozen=True)
+class _Job:
+    """What one strategy's builds share: its context and how the engine is asked to build it."""
 
-    The classic builder may miss a builder stage's cache on the first rebuild after a
-    no-cache build, so it rebuilds twice and keeps the second; the measured image keeps its tag.
+    strategy: Strategy
+    context: BuildContext
+    dockerfile: str
+    buildargs: dict[str, str]
+    labels: dict[str, str]
+
+
+def _build(plan: _Plan, job: _Job, tag: str | None, nocache: bool = False, quiet: bool = False) -> BuildOutcome:
+    """Build a job with the run's builder: BuildKit gets the CA bundle as the secret ``imgexp-ca``."""
+    log = None if quiet else plan.console.log
+    client, name, target = plan.client, job.strategy.name, job.strategy.target
+    arguments = (job.buildargs, job.labels, nocache, log, target, job.dockerfile)
+    if plan.builder == "buildkit":
+        secrets = {"imgexp-ca": plan.ca_bundle} if plan.ca_bundle else {}
+        return buildx_build(client, name, job.context, tag, *arguments, secrets)
+    return build_image(client, name, job.context.tar, tag, *arguments)
+
+
+def _timed_rebuilds(plan: _Plan, job: _Job, tag: str, image_id: str) -> tuple[float | None, float | None]:
+    """With timings on, (warm, changed): a rebuild that takes every step from the cache, then one
+    after a dependency change (CHANGED_REQUIREMENT added to the context's requirements.txt; None
+    when the context has none). The measured image keeps its tag; the changed image is left untagged.
+
+    The classic builder may miss a builder stage's cache on the first rebuild after a no-cache
+    build, so it rebuilds twice and keeps the second.
     """
     if not plan.settings.timings:
-        return None
-    plan.console.log(f"[{strategy.name}] rebuilding twice with the cache for the warm build time")
-    for _ in range(2):
-        warm = build_image(
-            plan.client, strategy.name, context, tag, buildargs, labels, target=strategy.target, dockerfile=dockerfile
-        )
+        return None, None
+    name = job.strategy.name
+    plan.console.log(f"[{name}] rebuilding with the cache, then with {CHANGED_REQUIREMENT} added, for build times")
+    for _ in range(2 if plan.builder == "classic" else 1):
+        warm = _build(plan, job, tag, quiet=True)
     plan.client.images.get(image_id).tag(tag)
-    return round(warm.seconds, 2)
+    requirements = read_file(job.context, "requirements.txt")
+    if not requirements:
+        return round(warm.seconds, 2), None
+    added = requirements.rstrip(b"\n") + f"\n{CHANGED_REQUIREMENT}\n".encode()
+    changed = _build(plan, replace(job, context=with_file(job.context, "requirements.txt", added)), None, quiet=True)
+    return round(warm.seconds, 2), round(changed.seconds, 2)
 
 
 def _reusable(client: docker.DockerClient, row_path: Path, key: str) -> dict[str, Any] | None:
@@ -496,9 +541,11 @@ def _key(
     names: tuple[str, ...],
     checks: tuple[tuple[str, ...], int] = ((), 0),
     target: str | None = None,
+    builder: str = "classic",
 ) -> str:
     material: dict[str, Any] = {
         "version": MEASUREMENT_VERSION,
+        "builder": builder,
         "context": context_sha,
         "buildargs": buildargs,
         "bases": base_ids,

@@ -60,7 +60,18 @@ COLUMNS: dict[str, str] = {
     "extensions_bytes": "of site_packages_bytes: compiled extensions and vendored shared libraries (.so)",
     "build_seconds": "wall time of the build that made the image (cached steps make it short)",
     "cold_build_seconds": "with --timings: the build without any cache",
-    "warm_build_seconds": "with --timings: a rebuild with every step cached (the second after the cold one)",
+    "warm_build_seconds": (
+        "with --timings: a rebuild with every step cached (classic: the second after the cold one; BuildKit: the first)"
+    ),
+    "changed_build_seconds": (
+        "with --timings: a rebuild, cache on, after one requirement was added to requirements.txt "
+        "(imgexp.experiment.CHANGED_REQUIREMENT; empty when the context has no requirements.txt)"
+    ),
+    "builder": "buildkit (docker buildx build) or classic (the Engine API's builder, through docker-py)",
+    "frontend": (
+        "BuildKit only: how the Dockerfile was read when not as it asked, e.g. its `# syntax=` image could not "
+        "be fetched and the engine's built-in frontend read it; empty otherwise"
+    ),
     "build_steps": "Dockerfile steps run",
     "cached_steps": "steps the engine took from its build cache",
     "reused": "True when this run reused the row of an earlier run",
@@ -97,7 +108,15 @@ _TYPED = {
         "Int64",
     ),
     **dict.fromkeys(
-        ["vs_baseline_pct", "efficiency", "build_seconds", "cold_build_seconds", "warm_build_seconds"], "float64"
+        [
+            "vs_baseline_pct",
+            "efficiency",
+            "build_seconds",
+            "cold_build_seconds",
+            "warm_build_seconds",
+            "changed_build_seconds",
+        ],
+        "float64",
     ),
     **dict.fromkeys(["base_standin", "compressed_exact", "reused", "verified"], "boolean"),
 }

@@ -26,6 +26,10 @@ _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", 
 #: an official python image a project's FROM may name literally: -> its Python version and kind of base
 _OFFICIAL = re.compile(r"^(?:docker\.io/)?(?:library/)?python:(\d+\.\d+)(?:-(slim|alpine))?$", re.IGNORECASE)
 _ARG_REF = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+#: the id of a secret a RUN step mounts
+_SECRET = re.compile(r"--mount=(?=[^\s]*type=secret)[^\s]*?\bid=([\w.-]+)", re.IGNORECASE)
+#: the secrets imgexp hands to BuildKit builds, and what each holds
+PROVIDED_SECRETS = {"imgexp-ca": "the CA bundle pip needs to reach the index (imgexp.engine.ca), when there is one"}
 _HEADER = re.compile(r"^#\s*imgexp\.(\w+)\s*:\s*(.*?)\s*$")
 #: what only BuildKit builds: flags of RUN and COPY/ADD the classic builder rejects, and heredocs
 _BUILDKIT_ONLY = re.compile(
@@ -55,6 +59,10 @@ class Strategy:
     """Build args of the strategy's own (a project's ``build_args``)."""
     literal_python: str | None = None
     """The Python version of the official python images a project's FROM lines name literally."""
+    buildkit_line: str | None = None
+    """The first line only BuildKit builds (``line N (text)``), or None."""
+    secrets: tuple[str, ...] = ()
+    """Ids of the secrets its ``RUN --mount=type=secret`` steps mount."""
     rewritten: str | None = None
     """A project's Dockerfile with each literal python image turned into its base build arg: the text
     the build context carries (the file on disk is untouched); None when nothing was rewritten."""
@@ -120,14 +128,12 @@ def parse(name: str, path: Path, default_python: str = "/opt/$VENV_NAME/bin/pyth
     versions: set[str] = set()
     literal_kinds: list[str] = []
     first_from = None
+    buildkit_line: str | None = None
+    secrets: list[str] = []
     for number, line in enumerate(lines, start=1):
-        if _BUILDKIT_ONLY.match(line):
-            raise InvalidStrategy(
-                str(path),
-                f"line {number} needs BuildKit ({line.strip()}), and this engine builds with the classic "
-                "builder, which cannot: write the step without it (a RUN --mount=type=cache without the "
-                "mount and with pip's --no-cache-dir; a heredoc as a file the step COPYs)",
-            )
+        if buildkit_line is None and _BUILDKIT_ONLY.match(line):
+            buildkit_line = f"line {number} ({line.strip()})"
+        secrets += [m for m in _SECRET.findall(line) if m not in secrets]
         if match := _HEADER.match(line):
             header[match.group(1).lower()] = match.group(2)
         elif match := _FROM.match(line):
@@ -167,7 +173,28 @@ def parse(name: str, path: Path, default_python: str = "/opt/$VENV_NAME/bin/pyth
         python=header.get("python", default_python),
         literal_python=next(iter(versions)) if versions else None,
         rewritten=rewritten,
+        buildkit_line=buildkit_line,
+        secrets=tuple(secrets),
     )
+
+
+def check_builder(strategy: Strategy, builder: str) -> None:
+    """InvalidStrategy when a strategy cannot build with ``builder`` (classic or buildkit):
+    BuildKit-only syntax under the classic builder, or a secret imgexp does not provide."""
+    if builder == "classic" and strategy.buildkit_line:
+        raise InvalidStrategy(
+            str(strategy.dockerfile),
+            f"{strategy.buildkit_line} needs BuildKit, and this run builds with the classic builder: run it with "
+            "--builder buildkit (the default where docker buildx is installed), or write the step without it",
+        )
+    unknown = [s for s in strategy.secrets if s not in PROVIDED_SECRETS]
+    if builder == "buildkit" and unknown:
+        offered = "; ".join(f"{k}: {v}" for k, v in PROVIDED_SECRETS.items())
+        raise InvalidStrategy(
+            str(strategy.dockerfile),
+            f"strategy {strategy.name!r} mounts the secret {unknown[0]!r}, which imgexp does not provide. It provides "
+            f"{offered}; mount that id, or drop the mount",
+        )
 
 
 def _kind_of(image: str, stage_kind: dict[str, str], path: Path) -> str:

@@ -37,13 +37,15 @@ class BuildOutcome:
     seconds: float
     steps: int
     cached_steps: int
+    frontend: str = ""
+    """How BuildKit read the Dockerfile when not as asked: its ``# syntax=`` image could not be had."""
 
 
 def build_image(
     client: docker.DockerClient,
     strategy: str,
     context: bytes,
-    tag: str,
+    tag: str | None,
     buildargs: dict[str, str],
     labels: dict[str, str],
     nocache: bool = False,
@@ -51,7 +53,7 @@ def build_image(
     target: str | None = None,
     dockerfile: str = "Dockerfile",
 ) -> BuildOutcome:
-    """Build ``context`` as ``tag``; each Dockerfile step goes to ``log`` as it starts.
+    """Build ``context`` as ``tag`` (None: untagged); each Dockerfile step goes to ``log`` as it starts.
 
     ``dockerfile`` names the Dockerfile inside the context (a project's is
     imgexp.engine.context.PROJECT_DOCKERFILE) and ``target`` the stage to build (None: the last).
@@ -62,11 +64,11 @@ def build_image(
     log; EngineStopped when the engine went away during the build.
     """
     tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
-    step, steps, cached, made, built = "", 0, 0, False, False
+    step, steps, cached, made, built = "", 0, 0, False, ""
     started = time.monotonic()
     try:
         ledger = Ledger.of(client)
-        previous = _image_id(client, tag)
+        previous = _image_id(client, tag) if tag else ""
         chunks = client.api.build(
             fileobj=io.BytesIO(context),
             custom_context=True,
@@ -83,7 +85,7 @@ def build_image(
         )
         for chunk in chunks:
             if "error" in chunk:
-                _fail(client, strategy, step, tail, chunk["error"].strip())
+                fail_build(client, strategy, step, tail, chunk["error"].strip())
             for line in chunk.get("stream", "").splitlines():
                 image = _IMAGE.match(line)
                 if _STEP.match(line):
@@ -94,18 +96,21 @@ def build_image(
                     cached, made = cached + 1, False
                 elif image and made:
                     ledger.record(image.group(1))
-                built = built or line.startswith("Successfully built ")
+                if line.startswith("Successfully built "):
+                    built = line.removeprefix("Successfully built ").strip()
                 if line.strip():
                     tail.append(line)
         if not built:  # an engine shutting down may end the log with no error
-            _fail(client, strategy, step, tail, "the engine ended the build's log before the image was built")
-        image_id = str(client.images.get(tag).id)
+            fail_build(client, strategy, step, tail, "the engine ended the build's log before the image was built")
+        image_id = str(client.images.get(tag or built).id)
     except APIError as exc:  # the engine refused the build outright (bad Dockerfile syntax...)
-        _fail(client, strategy, step or "the Dockerfile", tail, exc.explanation or str(exc))
+        fail_build(client, strategy, step or "the Dockerfile", tail, exc.explanation or str(exc))
     except _CONNECTION_LOST as exc:
         raise EngineStopped(docker_host(), strategy, step, f"the build's connection broke: {exc}") from exc
     if previous and previous != image_id:
         ledger.record(previous)
+    if not tag:  # nothing else names it: the run's clean-up removes it
+        ledger.record(image_id)
     return BuildOutcome(image_id, time.monotonic() - started, steps, cached)
 
 
@@ -117,10 +122,10 @@ def _image_id(client: docker.DockerClient, tag: str) -> str:
         return ""
 
 
-def _fail(
+def fail_build(
     client: docker.DockerClient, strategy: str, step: str, tail: collections.deque[str], message: str
 ) -> NoReturn:
-    """Raise what stopped the build: the engine going away, else the step's own failure."""
+    """Raise what stopped a build: the engine going away, else the step's own failure (both builders)."""
     if not answers(client):
         raise EngineStopped(docker_host(), strategy, step, "a ping gets no answer")
     log_tail = "\n".join(tail)

@@ -15,7 +15,6 @@ from docker.errors import DockerException
 from ..errors import EngineUnavailable
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
-BUILDER = "classic builder through docker-py (Engine API /build)"
 
 
 def connect(timeout: int = 900) -> docker.DockerClient:
@@ -44,8 +43,8 @@ def answers(client: docker.DockerClient, timeout: float = 10) -> bool:
         return False
 
 
-def describe_engine(client: docker.DockerClient) -> dict[str, Any]:
-    """Engine and host facts that every result carries."""
+def describe_engine(client: docker.DockerClient, builder: str = "") -> dict[str, Any]:
+    """Engine and host facts that every result carries; ``builder`` describes the builder a run used."""
     version = client.version()
     info = client.info()
     return {
@@ -58,7 +57,7 @@ def describe_engine(client: docker.DockerClient) -> dict[str, Any]:
         "kernel": info.get("KernelVersion"),
         "arch": version.get("Arch"),
         "storage_driver": info.get("Driver"),
-        "builder": BUILDER,
+        "builder": builder or None,
         "docker_py_version": docker.__version__,
         "host_python": platform.python_version(),
     }

@@ -104,6 +104,27 @@ def largest_paths(context: BuildContext, count: int = 5) -> list[tuple[str, int]
     return sorted(sizes, key=lambda pair: -pair[1])[:count]
 
 
+def read_file(context: BuildContext, name: str) -> bytes:
+    """One file of a context."""
+    with tarfile.open(fileobj=io.BytesIO(context.tar)) as tar:
+        member = tar.extractfile(name)
+        return member.read() if member else b""
+
+
+def with_file(context: BuildContext, name: str, data: bytes) -> BuildContext:
+    """The same context with the file ``name`` holding ``data`` (added if missing)."""
+    files: dict[str, tuple[bytes, int]] = {}
+    folders: dict[str, int] = {}
+    with tarfile.open(fileobj=io.BytesIO(context.tar)) as tar:
+        for member in tar.getmembers():
+            if member.isdir():
+                folders[member.name] = member.mode
+            elif (handle := tar.extractfile(member)) is not None:
+                files[member.name] = (handle.read(), member.mode)
+    files[name] = (data, files.get(name, (b"", 0o644))[1])
+    return _pack(files, folders)
+
+
 def _ignore_patterns(text: str) -> list[str]:
     """The patterns of a .dockerignore, as docker-py's own client reads them."""
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]

@@ -172,6 +172,7 @@ def test_timings_record_a_cold_and_a_warm_build(
         strategies=["multi-stage"],
         out=tmp_path,
         ca_bundle=marker_ca_bundle[0],
+        venv_name="timed",  # its own key: a no-cache build must not replace the shared run's image
         timings=True,
         progress=False,
     )

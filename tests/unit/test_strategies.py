@@ -255,13 +255,36 @@ def test_each_shipped_strategy_parses_with_a_description(name: str) -> None:
         pytest.param("# RUN --mount=type=cache pip install", False, id="comment"),
     ],
 )
-def test_buildkit_only_syntax_is_one_error_naming_the_line(tmp_path: Path, line: str, buildkit: bool) -> None:
-    path = _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n")
+def test_buildkit_only_syntax_is_one_error_naming_the_line_under_the_classic_builder(
+    tmp_path: Path, line: str, buildkit: bool
+) -> None:
+    strategy = strategies.parse("s", _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n"))
+    strategies.check_builder(strategy, "buildkit")  # BuildKit builds all of them
     if not buildkit:
-        strategies.parse("s", path)
+        assert strategy.buildkit_line is None
+        strategies.check_builder(strategy, "classic")
         return
-    with pytest.raises(InvalidStrategy, match=f"line 2 needs BuildKit \\({re.escape(line)}\\)"):
-        strategies.parse("s", path)
+    with pytest.raises(InvalidStrategy, match=f"line 2 \\({re.escape(line)}\\) needs BuildKit.*--builder buildkit"):
+        strategies.check_builder(strategy, "classic")
+
+
+@pytest.mark.parametrize(
+    ("line", "secrets"),
+    [
+        pytest.param("RUN --mount=type=secret,id=imgexp-ca pip install x", ("imgexp-ca",), id="provided"),
+        pytest.param("RUN --mount=id=imgexp-ca,type=secret,required=true x", ("imgexp-ca",), id="id-first"),
+        pytest.param("RUN --mount=type=cache,id=pip,target=/c --mount=type=secret,id=token x", ("token",), id="second"),
+        pytest.param("RUN --mount=type=cache,id=pip,target=/root/.cache x", (), id="cache-id-is-no-secret"),
+    ],
+)
+def test_secret_mounts_are_read_and_unknown_ones_are_one_error(tmp_path: Path, line: str, secrets: tuple) -> None:
+    strategy = strategies.parse("s", _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n"))
+    assert strategy.secrets == secrets
+    if secrets == ("token",):
+        with pytest.raises(InvalidStrategy, match="mounts the secret 'token', which imgexp does not provide.*imgexp-ca"):
+            strategies.check_builder(strategy, "buildkit")
+    else:
+        strategies.check_builder(strategy, "buildkit")
 
 
 @pytest.mark.parametrize(
