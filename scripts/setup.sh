@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Set up imgexp on a new machine: system packages (as root, Debian/Ubuntu), a Docker
-# engine, and the project in .venv with its notebook and test extras. Safe to rerun.
+# Set up imgexp on a new machine: system packages (as root, Debian/Ubuntu), a current Docker
+# engine with BuildKit, and the project in .venv with its notebook and test extras. Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A current engine: Docker >= 23 (BuildKit is docker build's default) with the buildx plugin.
+# An engine that already answers is used as it is, whatever its version.
+current_engine() {
+  command -v dockerd >/dev/null && docker buildx version >/dev/null 2>&1 &&
+    [ "$(dockerd --version | sed -E 's/^Docker version ([0-9]+).*/\1/')" -ge 23 ]
+}
+bash scripts/engine.sh status || current_engine || bash scripts/install-engine.sh
+
 need=()
-command -v dockerd >/dev/null || need+=(docker.io)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)        # offline stand-in bases
 command -v chromium >/dev/null || need+=(chromium)            # screenshots of the report in tests
 command -v openssl >/dev/null || need+=(openssl)

@@ -100,7 +100,8 @@ def buildx_build(
 
     When the frontend image of the Dockerfile's ``# syntax=`` line cannot be fetched (no
     registry), the line is dropped from the context's copy and the engine's built-in frontend
-    reads the file; ``BuildOutcome.frontend`` says so. If that fails too, BuildFailed names the line.
+    reads the file; ``BuildOutcome.frontend`` says so. If the built-in frontend cannot read the
+    file either (no step ran), BuildFailed names the line.
     """
     arguments = (client, strategy, context, tag, buildargs, labels, nocache, log, target, dockerfile, secrets)
     try:
@@ -118,6 +119,8 @@ def buildx_build(
     try:
         outcome = _build_once(client, strategy, builtin, *arguments[3:])
     except BuildFailed as failed:
+        if failed.step:  # a step ran and failed: the frontend read the file
+            raise
         raise BuildFailed(
             strategy,
             failed.step,

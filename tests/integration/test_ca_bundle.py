@@ -1,8 +1,10 @@
-"""The CA bundle handed to pip during builds is in no layer of any final image.
+"""The CA bundle handed to pip during builds is in no layer of any final image, under either builder.
 
-Every strategy fetches it through requirements/imgexp-ca.sh, sourced by the RUN step
-that installs (directly, or through the install script); the write-up's three come from
-the shared ``writeup_run``, the others are built here with the same marker bundle.
+Every strategy reaches it through requirements/imgexp-ca.sh, sourced by the RUN step
+that installs (directly, or through the install script): under BuildKit from the secret
+imgexp-ca where the step mounts it, else from the loopback server. The write-up's three
+come from the shared ``writeup_run`` (BuildKit) and are built again with the classic
+builder here; the others are built here with the same marker bundle.
 """
 
 from __future__ import annotations
@@ -79,6 +81,25 @@ def test_ca_bundle_bytes_are_in_no_layer_and_no_history(
     client: docker.DockerClient, writeup_run: tuple[Path, pd.DataFrame], marker_ca_bundle: tuple[Path, bytes]
 ) -> None:
     _assert_no_bundle(client, writeup_run[1], marker_ca_bundle[1])
+
+
+def test_the_classic_builder_keeps_the_bundle_out_too(
+    client: docker.DockerClient,
+    tmp_path_factory: pytest.TempPathFactory,
+    small_requirements: Path,
+    marker_ca_bundle: tuple[Path, bytes],
+) -> None:
+    """The loopback server of the classic builder (BuildKit's secret is covered by the runs above)."""
+    classic = imgexp.run(
+        requirements=small_requirements,
+        strategies=list(WRITEUP_STRATEGIES),
+        out=tmp_path_factory.mktemp("classic"),
+        ca_bundle=marker_ca_bundle[0],
+        builder="classic",
+        progress=False,
+    )
+    assert set(classic["builder"]) == {"classic"}
+    _assert_no_bundle(client, classic, marker_ca_bundle[1])
 
 
 def test_no_other_strategy_keeps_the_bundle(

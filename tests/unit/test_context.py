@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from imgexp.engine.context import PROJECT_CA_SCRIPT, PROJECT_DOCKERFILE, largest_paths, make_project_context
+from imgexp.engine.context import (
+    PROJECT_CA_SCRIPT,
+    PROJECT_DOCKERFILE,
+    largest_paths,
+    make_context,
+    make_project_context,
+    read_file,
+    with_file,
+)
 
 
 def _folder(root: Path) -> Path:
@@ -71,3 +79,15 @@ def test_also_ignore_leaves_the_results_folder_out(tmp_path: Path) -> None:
     dockerfile = (folder / "Dockerfile").read_bytes()
     names = _names(make_project_context(folder, dockerfile, also_ignore=("imgexp-results",)).tar)
     assert not [n for n in names if n.startswith("imgexp-results")]
+
+
+def test_with_file_replaces_one_file_and_keeps_the_rest(tmp_path: Path) -> None:
+    dockerfile, requirements = tmp_path / "Dockerfile", tmp_path / "requirements.txt"
+    dockerfile.write_text("FROM scratch\n")
+    requirements.write_text("pandas\n")
+    context = make_context(dockerfile, requirements)
+    changed = with_file(context, "requirements.txt", b"pandas\ntomli\n")
+    assert read_file(changed, "requirements.txt") == b"pandas\ntomli\n"
+    assert read_file(changed, "Dockerfile") == b"FROM scratch\n"
+    assert changed.sha256 != context.sha256
+    assert with_file(changed, "requirements.txt", b"pandas\n").sha256 == context.sha256  # deterministic

@@ -216,6 +216,8 @@ SHIPPED = {
     "slim": ("slim", ("slim",)),
     "multi-stage": ("slim", ("slim",)),
     "alpine": ("alpine", ("alpine",)),
+    "docker-init": ("slim", ("slim",)),
+    "multi-stage-cachemount": ("slim", ("slim",)),
     "minimal": ("scratch", ("slim", "scratch")),
     "multi-stage-lean": ("slim", ("slim",)),
     "multi-stage-nopycache": ("slim", ("slim",)),
@@ -224,7 +226,7 @@ SHIPPED = {
 }
 
 
-def test_the_shipped_strategies_are_the_nine_with_the_writeups_first() -> None:
+def test_the_shipped_strategies_are_all_there_with_the_writeups_first() -> None:
     names = strategies.available(DEFAULT_DOCKERFILES)
     assert names[:3] == ["base", "slim", "multi-stage"]
     assert sorted(names) == sorted(SHIPPED)
@@ -281,7 +283,9 @@ def test_secret_mounts_are_read_and_unknown_ones_are_one_error(tmp_path: Path, l
     strategy = strategies.parse("s", _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n"))
     assert strategy.secrets == secrets
     if secrets == ("token",):
-        with pytest.raises(InvalidStrategy, match="mounts the secret 'token', which imgexp does not provide.*imgexp-ca"):
+        with pytest.raises(
+            InvalidStrategy, match=r"mounts the secret 'token', which imgexp does not provide.*imgexp-ca"
+        ):
             strategies.check_builder(strategy, "buildkit")
     else:
         strategies.check_builder(strategy, "buildkit")
