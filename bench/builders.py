@@ -72,7 +72,7 @@ def main() -> None:
             if any((strategy, b, t) in r for r in rounds)
         }
         for builder in BUILDERS:
-            cells = [f"{median[(builder, t)]:8.1f}" if (builder, t) in median else f"{'-':>8}" for t in TIMES]
+            cells = [f"{median[(builder, t)]:8.2f}" if (builder, t) in median else f"{'-':>8}" for t in TIMES]
             print(f"{strategy:24} {builder:16} {' '.join(cells)}")
         ratios = [
             f"{median[('buildkit', t)] / median[('classic', t)]:8.2f}"

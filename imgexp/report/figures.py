@@ -102,7 +102,8 @@ def pull_bars(results: pd.DataFrame) -> Figure:
 
 
 def build_time_bars(results: pd.DataFrame) -> Figure:
-    """Build time per strategy: cold (no cache) against warm (every step cached) where recorded.
+    """Build time per strategy where recorded: cold (no cache), warm (every step cached) and changed
+    (one requirement added, cache on).
 
     Without ``--timings`` only each image's own build time is known (which may have taken
     steps from the cache); the title says so.
@@ -112,24 +113,17 @@ def build_time_bars(results: pd.DataFrame) -> Figure:
     fig, ax = _figure(7, 1.2 + 0.9 * len(rows))
     positions = list(range(len(rows)))
     if timed:
-        cold = ax.barh(
-            [p - 0.2 for p in positions],
-            rows["cold_build_seconds"].fillna(0),
-            height=0.4,
-            color=BAR_COLOR,
-            label="cold: no cache",
-        )
-        warm = ax.barh(
-            [p + 0.2 for p in positions],
-            rows["warm_build_seconds"].fillna(0),
-            height=0.4,
-            color=PULL_COLOR,
-            label="warm: every step cached",
-        )
-        ax.bar_label(cold, labels=[seconds_label(v) for v in rows["cold_build_seconds"]], padding=4)
-        ax.bar_label(warm, labels=[seconds_label(v) for v in rows["warm_build_seconds"]], padding=4)
-        ax.set_title("Build time per strategy, cold and warm")
-        fig.legend(loc="outside lower center", ncols=2, frameon=False)
+        kinds = [
+            ("cold_build_seconds", BAR_COLOR, "cold: no cache"),
+            ("warm_build_seconds", PULL_COLOR, "warm: every step cached"),
+            ("changed_build_seconds", SAVING_COLOR, "changed: one requirement added"),
+        ]
+        for offset, (column, color, label) in zip((-0.27, 0.0, 0.27), kinds, strict=True):
+            values = rows[column].astype("float64")
+            bars = ax.barh([p + offset for p in positions], values.fillna(0), height=0.27, color=color, label=label)
+            ax.bar_label(bars, labels=[seconds_label(v) if pd.notna(v) else "" for v in values], padding=4)
+        ax.set_title("Build time per strategy: cold, warm, and after a dependency change")
+        fig.legend(loc="outside lower center", ncols=3, frameon=False)
     else:
         bars = ax.barh(positions, rows["build_seconds"], color=BAR_COLOR)
         ax.bar_label(

@@ -126,6 +126,7 @@ def notebook_parameters(settings: Settings) -> dict[str, Any]:
     parameters: dict[str, Any] = {
         "python": settings.python,
         "base_source": settings.base_source,
+        "builder": settings.builder,
         "venv_name": settings.venv_name,
     }
     for name in PATHS:

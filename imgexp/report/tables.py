@@ -65,7 +65,7 @@ def summary_table(results: pd.DataFrame) -> Styler:
                 "added": human_size(row.added_bytes),
                 "layers": str(int(row.layers)),
                 "packages": str(int(row.packages)),
-                "build": build_time_label(row.cold_build_seconds, row.warm_build_seconds),
+                "build": build_time_label(row.cold_build_seconds, row.warm_build_seconds, row.changed_build_seconds),
                 "verified": "yes" if row.verified else "NO",
                 "note": "" if row.verified else str(row.verify_error),
             }
@@ -122,8 +122,13 @@ def result_card(result: pd.DataFrame) -> Styler:
         "python in image": row["python_version"],
         "packages installed": int(row["packages"]),
         "built in": f"{row['build_seconds']} s ({row['cached_steps']} of {row['build_steps']} steps cached)",
-        "cold / warm build": build_time_label(
-            row["cold_build_seconds"], row["warm_build_seconds"], missing="not recorded (imgexp run --timings)"
+        "builder": str(row["builder"])
+        + (f"; frontend: {row['frontend']}" if pd.notna(row["frontend"]) and row["frontend"] else ""),
+        "cold / warm / changed-dependency build": build_time_label(
+            row["cold_build_seconds"],
+            row["warm_build_seconds"],
+            row["changed_build_seconds"],
+            missing="not recorded (imgexp run --timings)",
         ),
         "reused earlier build": "yes" if row["reused"] else "no",
         "measured at": row["measured_at"],
