@@ -42,6 +42,7 @@ from .engine.context import (
 from .engine.standins import PACKAGES as STANDIN_KINDS
 from .engine.verify import run_commands, verify_image
 from .errors import BaseUnavailable, ImgexpError, InvalidProject
+from .lint import lint_dockerfile, write_lint
 from .measure.scan import image_size, scan_and_record
 from .paths import DATA, DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS, INSTALL_SCRIPT
 from .progress import Progress
@@ -423,6 +424,9 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     check = verify_image(client, outcome.image_id, interpreter, reqs.names, reqs.markers)
     commands = run_commands(client, outcome.image_id, *checks) if definition is not None else None
     verified = check.verified and (commands is None or commands.passed)
+    lint = lint_dockerfile(strategy.dockerfile)
+    if lint is not None:
+        write_lint(settings.out, strategy.name, lint)
     errors = [e for e in (check.error, commands.error if commands else "") if e]
     row = {
         "strategy": strategy.name,
@@ -448,6 +452,7 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         "changed_build_seconds": changed_seconds,
         "builder": plan.builder,
         "frontend": outcome.frontend,
+        "lint_findings": None if lint is None else len(lint),
         "build_steps": outcome.steps,
         "cached_steps": outcome.cached_steps,
         "reused": False,

@@ -72,6 +72,10 @@ COLUMNS: dict[str, str] = {
         "BuildKit only: how the Dockerfile was read when not as it asked, e.g. its `# syntax=` image could not "
         "be fetched and the engine's built-in frontend read it; empty otherwise"
     ),
+    "lint_findings": (
+        "hadolint's findings on the strategy's Dockerfile, listed in <out>/lint/<strategy>.csv (imgexp.lint); "
+        "empty when hadolint is not installed. Not a gate"
+    ),
     "build_steps": "Dockerfile steps run",
     "cached_steps": "steps the engine took from its build cache",
     "reused": "True when this run reused the row of an earlier run",
@@ -103,6 +107,7 @@ _TYPED = {
             "extensions_bytes",
             "build_steps",
             "cached_steps",
+            "lint_findings",
             "packages",
         ],
         "Int64",

@@ -212,8 +212,9 @@ def layer_frame(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.Da
 
 
 def _instruction(created_by: str) -> str:
-    """`/bin/sh -c #(nop)  ENV X=1` -> `ENV X=1`; `|1 A=b /bin/sh -c cmd` -> `RUN cmd`."""
-    text = created_by.strip()
+    """`/bin/sh -c #(nop)  ENV X=1` -> `ENV X=1`; `|1 A=b /bin/sh -c cmd` -> `RUN cmd`; BuildKit's
+    `RUN /bin/sh -c cmd # buildkit` -> `RUN cmd`."""
+    text = created_by.strip().removesuffix("# buildkit").strip()
     if "#(nop)" in text:
         return text.split("#(nop)", 1)[1].strip()
     if "/bin/sh -c " in text:

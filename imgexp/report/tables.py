@@ -67,6 +67,7 @@ def summary_table(results: pd.DataFrame) -> Styler:
                 "packages": str(int(row.packages)),
                 "build": build_time_label(row.cold_build_seconds, row.warm_build_seconds, row.changed_build_seconds),
                 "verified": "yes" if row.verified else "NO",
+                "lint": "" if pd.isna(row.lint_findings) else f"{row.lint_findings} findings",
                 "note": "" if row.verified else str(row.verify_error),
             }
         )
