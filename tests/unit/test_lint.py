@@ -22,12 +22,12 @@ def test_findings_are_rows_with_the_rule_and_its_line(tmp_path: Path) -> None:
     assert load_lint(tmp_path, "s")["code"].tolist() == findings["code"].tolist()
 
 
-def test_a_file_hadolint_cannot_read_is_one_error_finding(tmp_path: Path) -> None:
+def test_a_file_hadolint_cannot_parse_or_read_is_one_error_finding(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM debian\nRUN ((\n")
-    findings = lint_dockerfile(dockerfile)
-    assert findings is not None and len(findings) == 1
-    assert findings.iloc[0]["level"] == "error"
+    dockerfile.write_text("FROM debian:12\nFOO bar\n")
+    unparsed, unread = lint_dockerfile(dockerfile), lint_dockerfile(tmp_path / "missing")
+    assert unparsed is not None and unparsed[["line", "code", "level"]].values.tolist() == [[2, "DL1000", "error"]]
+    assert unread is not None and unread[["code", "level"]].values.tolist() == [["hadolint", "error"]]
 
 
 def test_without_hadolint_nothing_is_linted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
