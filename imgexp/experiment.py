@@ -23,12 +23,12 @@ from docker.errors import ImageNotFound
 
 from .engine import bases
 from .engine.bases import BaseSource
-from .engine.build import BuildOutcome, build_image
+from .engine.build import CONNECTION_LOST, BuildOutcome, build_image
 from .engine.buildkit import Builder, buildx_build, choose_builder, describe_builder
 from .engine.ca import find_ca_bundle
 from .engine.ca import serve as serve_ca
 from .engine.cleanup import remove_leftovers
-from .engine.client import connect, describe_engine
+from .engine.client import answers, connect, describe_engine, docker_host
 from .engine.context import (
     LARGE_CONTEXT_BYTES,
     PROJECT_DOCKERFILE,
@@ -41,7 +41,7 @@ from .engine.context import (
 )
 from .engine.standins import PACKAGES as STANDIN_KINDS
 from .engine.verify import run_commands, verify_image
-from .errors import BaseUnavailable, ImgexpError, InvalidProject
+from .errors import BaseUnavailable, EngineStopped, ImgexpError, InvalidProject
 from .lint import lint_dockerfile, write_lint
 from .measure.scan import image_size, scan_and_record
 from .paths import DATA, DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS, INSTALL_SCRIPT
@@ -62,6 +62,8 @@ HOW_MEASURED = (
 #: added to requirements.txt for the rebuild after a dependency change (--timings): small, pure Python,
 #: not needed by the write-up's requirements on Python 3.11
 CHANGED_REQUIREMENT = "tomli"
+#: what EngineStopped names as the step when the engine goes away after the build
+VERIFY_STEP = "verifying and measuring its image"
 #: a project's results folder, in the project, when neither its definition nor --out names one
 PROJECT_OUT = "imgexp-results"
 #: where the host's configuration lives: published pages show such paths whole
@@ -323,7 +325,7 @@ def run(settings: Settings | None = None, *, client: docker.DockerClient | None 
             if unavailable:
                 rows.append(_not_run(strategy, str(unavailable[0])))
             else:
-                rows.append(_run_one(plan, strategy))
+                rows.append(_run_one_or_stop(plan, strategy))
             provenance["finished_at"] = _now()
             write_results(out, rows, provenance)
             bar.update()
@@ -376,6 +378,16 @@ class _Plan:
     builder: str
     console: Progress
     engine_version: str
+
+
+def _run_one_or_stop(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
+    """_run_one; EngineStopped when the engine went away while the image was verified or measured."""
+    try:
+        return _run_one(plan, strategy)
+    except CONNECTION_LOST as exc:
+        if answers(plan.client):
+            raise
+        raise EngineStopped(docker_host(), strategy.name, VERIFY_STEP, f"the connection broke: {exc}") from exc
 
 
 def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:

@@ -24,8 +24,8 @@ _STEP = re.compile(r"^Step \d+/\d+ : ")
 _FROM = re.compile(r"^Step \d+/\d+ : FROM ", re.IGNORECASE)
 #: the log line naming a step's image: made by the step unless it came from the cache or FROM
 _IMAGE = re.compile(r"^\s*---> ([0-9a-f]{12})$")
-#: how the build's stream breaks when the engine goes away mid-build
-_CONNECTION_LOST = (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError)
+#: how a call to the engine breaks when the engine goes away (an APIError is one too: check the engine answers)
+CONNECTION_LOST = (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError)
 _NOT_ON_INDEX = re.compile(
     r"(?:No matching distribution found for|Could not find a version that satisfies the requirement) (\S+)"
 )
@@ -105,7 +105,7 @@ def build_image(
         image_id = str(client.images.get(tag or built).id)
     except APIError as exc:  # the engine refused the build outright (bad Dockerfile syntax...)
         fail_build(client, strategy, step or "the Dockerfile", tail, exc.explanation or str(exc))
-    except _CONNECTION_LOST as exc:
+    except CONNECTION_LOST as exc:
         raise EngineStopped(docker_host(), strategy, step, f"the build's connection broke: {exc}") from exc
     if previous and previous != image_id:
         ledger.record(previous)

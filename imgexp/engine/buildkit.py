@@ -56,7 +56,7 @@ def choose_builder(asked: Builder) -> Literal["buildkit", "classic"]:
 def describe_builder(builder: str) -> str:
     """The builder as provenance names it."""
     if builder == "buildkit":
-        return f"BuildKit through the docker CLI's buildx {buildx_version()} (docker buildx build)"
+        return f"BuildKit through docker buildx {buildx_version()} (docker buildx build, the docker CLI plugin)"
     return CLASSIC
 
 

@@ -147,8 +147,22 @@ def engine(tmp_path_factory: pytest.TempPathFactory, client: docker.DockerClient
         yield started
 
 
+def _wait_for(engine: DedicatedEngine, process: subprocess.Popen[str], running: str) -> None:
+    """Wait (up to 5 min) until a process whose command line holds ``running`` runs on this host.
+
+    Build steps of both builders and verification containers all run as host processes
+    (BuildKit's steps are no containers the Engine API lists).
+    """
+    deadline = time.monotonic() + 300
+    while subprocess.run(["pgrep", "-f", running], capture_output=True).returncode != 0:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
 def test_an_engine_stopping_mid_build_is_named_as_such_and_the_run_resumes(
-    engine: DedicatedEngine, tmp_path: Path, small_requirements: Path
+    engine: DedicatedEngine, tmp_path: Path, small_requirements: Path, builder: str
 ) -> None:
     """The engine stops as `systemctl stop docker` stops it, during a RUN step, which then ends with code 137.
 
@@ -159,14 +173,11 @@ def test_an_engine_stopping_mid_build_is_named_as_such_and_the_run_resumes(
     folder = _dockerfiles(tmp_path / "dockerfiles", slim=SLIM, slow=f"{SLIM}{slow_step}\n")
     out = tmp_path / "out"
     command = imgexp_run(
-        small_requirements, "slim,slow", out, "--dockerfiles", str(folder), "--base-source", "standin", "--quiet"
-    )
+        small_requirements, "slim,slow", out, "--dockerfiles", str(folder), "--base-source", "standin", "--quiet",
+        "--builder", builder,
+    )  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=engine.env)
-    deadline = time.monotonic() + 300
-    while not any("sleep 15" in c["Command"] for c in engine.client.api.containers()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    _wait_for(engine, process, f"{tmp_path.name} && sleep 15")
     engine.stop()
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stderr
@@ -183,3 +194,28 @@ def test_an_engine_stopping_mid_build_is_named_as_such_and_the_run_resumes(
     assert resumed.returncode == 0, resumed.stderr
     final = pd.read_csv(out / "results.csv")
     assert final["strategy"].tolist() == ["slim", "slow"] and final["reused"].tolist() == [True, False]
+
+
+def test_an_engine_stopping_while_an_image_is_verified_is_named_as_such(
+    engine: DedicatedEngine, tmp_path: Path
+) -> None:
+    """A project's verify command sleeps; the engine stops under it: one error, no traceback, earlier rows kept."""
+    (tmp_path / "Dockerfile").write_text(f"FROM python:3.11-slim\nRUN echo {tmp_path.name}\n")
+    (tmp_path / "imgexp.toml").write_text(
+        '[[strategy]]\nname = "current"\ndockerfile = "Dockerfile"\n\n'
+        f'[verify]\ncommands = ["sleep 40 # {tmp_path.name}"]\ntimeout = 120\nimports = false\n'
+    )
+    command = [sys.executable, "-m", "imgexp", "run", "--project", str(tmp_path), "--base-source", "standin", "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=engine.env)
+    _wait_for(engine, process, f"sleep 40 # {tmp_path.name}")
+    engine.stop()
+    try:
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        engine.start()
+    assert process.returncode == 1, stderr
+    assert stderr.startswith(
+        f"imgexp: error: The Docker engine at {engine.host} stopped answering while building strategy 'current' "
+        'at "verifying and measuring its image"'
+    ), stderr
+    assert "Traceback" not in stderr
