@@ -14,6 +14,7 @@ from .attribution import smallest_working, waterfall
 from .errors import (
     BaseUnavailable,
     BuildFailed,
+    BuildkitUnavailable,
     CaBundleNotFound,
     DockerfilesNotFound,
     EngineStopped,
@@ -39,6 +40,7 @@ __all__ = [
     "COLUMNS",
     "BaseUnavailable",
     "BuildFailed",
+    "BuildkitUnavailable",
     "CaBundleNotFound",
     "DockerfilesNotFound",
     "EngineStopped",
