@@ -161,7 +161,8 @@ def _build_once(
     previous = _image_id(client, tag) if tag else ""
     with tempfile.TemporaryDirectory(prefix="imgexp-buildx-") as scratch:
         iidfile = Path(scratch) / "iid"
-        argv = ["docker", "buildx", "build", "--progress=plain", "--network=host", f"--iidfile={iidfile}"]
+        # --load: the image lands in the engine's store whichever buildx builder is selected
+        argv = ["docker", "buildx", "build", "--load", "--progress=plain", "--network=host", f"--iidfile={iidfile}"]
         argv += ["--file", dockerfile] + (["--target", target] if target else []) + (["--no-cache"] if nocache else [])
         argv += [f"--build-arg={k}={v}" for k, v in buildargs.items()]
         argv += [f"--label={k}={v}" for k, v in labels.items()]
