@@ -17,7 +17,8 @@ WRITEUP_STRATEGIES = ("base", "slim", "multi-stage")
 #: every strategy dockerfiles/ ships
 SHIPPED_STRATEGIES = (
     *WRITEUP_STRATEGIES,
-    *("alpine", "minimal", "multi-stage-lean", "multi-stage-nopycache", "multi-stage-uv", "slim-nocompiler"),
+    *("alpine", "minimal", "minimal-stripped", "multi-stage-lean", "multi-stage-nopycache", "multi-stage-uv"),
+    "slim-nocompiler",
 )
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 

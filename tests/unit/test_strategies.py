@@ -217,6 +217,7 @@ SHIPPED = {
     "multi-stage": ("slim", ("slim",)),
     "alpine": ("alpine", ("alpine",)),
     "minimal": ("scratch", ("slim", "scratch")),
+    "minimal-stripped": ("scratch", ("slim", "scratch")),
     "multi-stage-lean": ("slim", ("slim",)),
     "multi-stage-nopycache": ("slim", ("slim",)),
     "multi-stage-uv": ("slim", ("slim",)),
@@ -224,7 +225,7 @@ SHIPPED = {
 }
 
 
-def test_the_shipped_strategies_are_the_nine_with_the_writeups_first() -> None:
+def test_the_shipped_strategies_are_the_ten_with_the_writeups_first() -> None:
     names = strategies.available(DEFAULT_DOCKERFILES)
     assert names[:3] == ["base", "slim", "multi-stage"]
     assert sorted(names) == sorted(SHIPPED)
