@@ -19,6 +19,11 @@ CHAIN: tuple[tuple[str, str], ...] = (
     ("multi-stage-lean", "no pip or setuptools seeded in the venv, no pip cache in any stage"),
     ("multi-stage-nopycache", "no __pycache__, no tests/ in the venv"),
     ("minimal", "FROM scratch: only the interpreter, the shared libraries it loads and the venv"),
+    (
+        "minimal-stripped",
+        "shared objects stripped; no docs, interpreter test modules and tools, build-time files, type stubs "
+        "or Jupyter front-end files",
+    ),
 )
 WATERFALL_COLUMNS = ["step", "strategy", "from_strategy", "change", "delta_bytes", "total_bytes", "pct_of_baseline"]
 

@@ -17,8 +17,8 @@ WRITEUP_STRATEGIES = ("base", "slim", "multi-stage")
 #: every strategy dockerfiles/ ships
 SHIPPED_STRATEGIES = (
     *WRITEUP_STRATEGIES,
-    *("alpine", "docker-init", "minimal", "multi-stage-cachemount", "multi-stage-lean", "multi-stage-nopycache"),
-    *("multi-stage-uv", "slim-nocompiler"),
+    *("alpine", "docker-init", "minimal", "minimal-stripped", "multi-stage-cachemount", "multi-stage-lean"),
+    *("multi-stage-nopycache", "multi-stage-uv", "slim-nocompiler"),
 )
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 

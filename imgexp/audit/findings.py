@@ -78,8 +78,9 @@ KINDS: dict[str, Kind] = {
     ),
     "debug-symbols": Kind(
         "debug symbols and symbol tables in shared objects (the bytes `strip --strip-unneeded` removes)",
-        "strip them in the builder stage: find VENV -name '*.so*' -type f -exec strip --strip-unneeded {} + "
-        "(binutils in the builder only), or install wheels built stripped",
+        "strip them in the builder stage, but not auditwheel's vendored libraries (*.libs/: patchelf rewrote them "
+        "and stripped, they no longer load): find VENV -name '*.so*' -type f ! -path '*.libs/*' -exec strip "
+        "--strip-unneeded {} + (binutils in the builder only), as minimal-stripped does",
     ),
     "wasted": Kind(
         "files a later layer overwrote or deleted (each hidden copy once)",

@@ -20,6 +20,7 @@ FULL = [
     ("multi-stage-lean", "ok", True, 280 * MIB, 100 * MIB),
     ("multi-stage-nopycache", "ok", True, 200 * MIB, 80 * MIB),
     ("minimal", "ok", True, 150 * MIB, 60 * MIB),
+    ("minimal-stripped", "ok", True, 130 * MIB, 55 * MIB),
     ("alpine", "not-run", None, math.nan, math.nan),
 ]
 
@@ -68,13 +69,12 @@ def _chain(*names: str) -> list[tuple[str, str, str]]:
 def test_every_step_of_a_full_run(metric: str) -> None:
     table = waterfall(_results(FULL), metric)
     expected = _expect(
-        _chain(
-            "base", "slim", "slim-nocompiler", "multi-stage", "multi-stage-lean", "multi-stage-nopycache", "minimal"
-        ),
+        _chain(*(name for name, _ in CHAIN)),
         metric,
     )
     pd.testing.assert_frame_equal(table, expected)
-    assert table["delta_bytes"].iloc[1:].sum() == _sizes(metric)["minimal"] - _sizes(metric)["base"]
+    assert [name for name, _ in CHAIN][-2:] == ["minimal", "minimal-stripped"]
+    assert table["delta_bytes"].iloc[1:].sum() == _sizes(metric)["minimal-stripped"] - _sizes(metric)["base"]
 
 
 UNVERIFIED = ("slim-nocompiler", "ok", False, 450 * MIB, 170 * MIB)
@@ -92,7 +92,7 @@ BRIDGE = f"slim-nocompiler (not run or not verified); {CHANGE['multi-stage']}"
 )
 def test_a_step_without_a_working_image_is_bridged(row: tuple) -> None:
     table = waterfall(_results(FULL, slim_nocompiler=row))
-    after = _chain("multi-stage", "multi-stage-lean", "multi-stage-nopycache", "minimal")[1:]
+    after = _chain("multi-stage", "multi-stage-lean", "multi-stage-nopycache", "minimal", "minimal-stripped")[1:]
     expected = _expect(
         [("base", "", CHANGE["base"]), ("slim", "base", CHANGE["slim"]), ("multi-stage", "slim", BRIDGE), *after]
     )
@@ -114,8 +114,9 @@ def test_it_stops_at_the_smallest_working_image() -> None:
     bigger = [
         ("multi-stage-nopycache", "ok", True, 900 * MIB, 390 * MIB),
         ("minimal", "ok", True, 950 * MIB, 395 * MIB),
+        ("minimal-stripped", "ok", True, 920 * MIB, 392 * MIB),
     ]
-    table = waterfall(_results(FULL, multi_stage_nopycache=bigger[0], minimal=bigger[1]))
+    table = waterfall(_results(FULL, multi_stage_nopycache=bigger[0], minimal=bigger[1], minimal_stripped=bigger[2]))
     assert list(table["strategy"]) == ["base", "slim", "slim-nocompiler", "multi-stage", "multi-stage-lean"]
 
 
@@ -123,22 +124,25 @@ def test_a_smallest_image_outside_the_chain_is_a_last_step() -> None:
     uv = ("multi-stage-uv", "ok", True, 120 * MIB, 50 * MIB)
     table = waterfall(_results([*FULL, uv]))
     last = table.iloc[-1]
-    assert list(table["strategy"])[-2:] == ["minimal", "multi-stage-uv"]
-    assert (last["from_strategy"], last["change"]) == ("minimal", "about multi-stage-uv")
-    assert last["delta_bytes"] == 120 * MIB - 150 * MIB and last["pct_of_baseline"] == 12.0
+    assert list(table["strategy"])[-2:] == ["minimal-stripped", "multi-stage-uv"]
+    assert (last["from_strategy"], last["change"]) == ("minimal-stripped", "about multi-stage-uv")
+    assert last["delta_bytes"] == 120 * MIB - 130 * MIB and last["pct_of_baseline"] == 12.0
 
 
 def test_a_last_step_outside_the_chain_bridges_the_chains_missing_tail() -> None:
     uv = ("multi-stage-uv", "ok", True, 120 * MIB, 50 * MIB)
-    table = waterfall(_results([*FULL, uv], minimal=("minimal", "ok", False, 100 * MIB, 40 * MIB)))
+    unverified = {"minimal": ("minimal", "ok", False, 100 * MIB, 40 * MIB), "minimal_stripped": ()}
+    table = waterfall(_results([*FULL, uv], **unverified))
     last = table.iloc[-1]
     assert (last["strategy"], last["from_strategy"]) == ("multi-stage-uv", "multi-stage-nopycache")
-    assert last["change"] == "minimal (not run or not verified); about multi-stage-uv"
+    assert last["change"] == (
+        "minimal (not run or not verified); minimal-stripped (not run or not verified); about multi-stage-uv"
+    )
 
 
 def test_a_custom_chain() -> None:
     chain = (("slim", "start"), ("multi-stage", "one"), ("minimal", "two"))
-    table = waterfall(_results(FULL), chain=chain)
+    table = waterfall(_results(FULL, minimal_stripped=()), chain=chain)
     assert list(table["change"]) == ["start", "one", "two"]
     assert table["pct_of_baseline"].tolist() == [100.0, 50.0, 25.0]
 
@@ -146,18 +150,20 @@ def test_a_custom_chain() -> None:
 @pytest.mark.parametrize(
     ("changes", "metric", "smallest"),
     [
-        pytest.param({}, "size_bytes", "minimal", id="full-run"),
+        pytest.param({}, "size_bytes", "minimal-stripped", id="full-run"),
         pytest.param(
-            {"minimal": ("minimal", "ok", False, 150 * MIB, 60 * MIB)},
+            {"minimal-stripped": ("minimal-stripped", "ok", False, 130 * MIB, 55 * MIB)},
             "size_bytes",
-            "multi-stage-nopycache",
+            "minimal",
             id="unverified-is-never-smallest",
         ),
-        pytest.param({"glibc": ("glibc", "ok", False, 1, 1)}, "compressed_bytes", "minimal", id="tiny-but-broken"),
         pytest.param(
-            {"minimal": ("minimal", "ok", True, 150 * MIB, math.nan)},
+            {"glibc": ("glibc", "ok", False, 1, 1)}, "compressed_bytes", "minimal-stripped", id="tiny-but-broken"
+        ),
+        pytest.param(
+            {"minimal-stripped": ("minimal-stripped", "ok", True, 130 * MIB, math.nan)},
             "compressed_bytes",
-            "multi-stage-nopycache",
+            "minimal",
             id="no-value-for-the-metric",
         ),
         pytest.param({"base": ("base", "ok", True, 1 * MIB, 1 * MIB)}, "size_bytes", "base", id="the-baseline"),
@@ -170,22 +176,21 @@ def test_smallest_working(changes: dict, metric: str, smallest: str) -> None:
 @pytest.mark.parametrize("metric", ["size_bytes", "compressed_bytes"])
 def test_nullable_columns_as_results_csv_gives_them(metric: str) -> None:
     """Integer columns with missing values (a not-run row) as nullable integers, verified as nullable booleans."""
-    results = _results(FULL, minimal=("minimal", "ok", False, 150 * MIB, 60 * MIB)).astype(
+    unverified = ("minimal-stripped", "ok", False, 130 * MIB, 55 * MIB)
+    results = _results(FULL, minimal_stripped=unverified).astype(
         {"verified": "boolean", "size_bytes": "Int64", "compressed_bytes": "Int64"}
     )
     assert results["size_bytes"].isna().sum() == 1 and results["verified"].isna().sum() == 1
     table = waterfall(results, metric)
-    expected = _expect(
-        _chain("base", "slim", "slim-nocompiler", "multi-stage", "multi-stage-lean", "multi-stage-nopycache"), metric
-    )
+    expected = _expect(_chain(*(name for name, _ in CHAIN[:-1])), metric)
     pd.testing.assert_frame_equal(table, expected)
-    assert smallest_working(results, metric)["strategy"] == "multi-stage-nopycache"
+    assert smallest_working(results, metric)["strategy"] == "minimal"
 
 
 def test_an_unverified_image_smaller_than_all_is_left_out_of_the_waterfall() -> None:
     broken = ("glibc-venv-on-musl", "ok", False, 10 * MIB, 5 * MIB)
     table = waterfall(_results([*FULL, broken]))
-    assert "glibc-venv-on-musl" not in set(table["strategy"]) and table["strategy"].iloc[-1] == "minimal"
+    assert "glibc-venv-on-musl" not in set(table["strategy"]) and table["strategy"].iloc[-1] == "minimal-stripped"
 
 
 @pytest.mark.parametrize(

@@ -219,6 +219,7 @@ SHIPPED = {
     "docker-init": ("slim", ("slim",)),
     "multi-stage-cachemount": ("slim", ("slim",)),
     "minimal": ("scratch", ("slim", "scratch")),
+    "minimal-stripped": ("scratch", ("slim", "scratch")),
     "multi-stage-lean": ("slim", ("slim",)),
     "multi-stage-nopycache": ("slim", ("slim",)),
     "multi-stage-uv": ("slim", ("slim",)),
