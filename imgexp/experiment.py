@@ -525,7 +525,8 @@ def _timed_rebuilds(plan: _Plan, job: _Job, tag: str, image_id: str) -> tuple[fl
     requirements = read_file(job.context, "requirements.txt")
     if not requirements:
         return round(warm.seconds, 2), None
-    added = requirements.rstrip(b"\n") + f"\n{CHANGED_REQUIREMENT}\n".encode()
+    # a new line each time (the time in a comment), so the rebuild never finds this change in the cache
+    added = requirements.rstrip(b"\n") + f"\n{CHANGED_REQUIREMENT}  # imgexp: added at {_now()}\n".encode()
     changed = _build(plan, replace(job, context=with_file(job.context, "requirements.txt", added)), None, quiet=True)
     return round(warm.seconds, 2), round(changed.seconds, 2)
 

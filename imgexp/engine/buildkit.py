@@ -214,7 +214,8 @@ def _run(
         if not answers(client):
             raise EngineStopped(docker_host(), strategy, step, "a ping gets no answer")
         fail_build(client, strategy, step, tail, error or f"docker buildx build exited with {proc.returncode}")
-    return len(names), len(cached & names.keys()), step, tail
+    made = {n for n, name in names.items() if not name.split("] ", 1)[-1].upper().startswith("FROM ")}
+    return len(names), len(cached & made), step, tail  # a FROM is never "cached", as with the classic builder
 
 
 def frontend_unreachable(message: str) -> bool:

@@ -78,7 +78,7 @@ def test_results_files_and_provenance(writeup_run: tuple[Path, pd.DataFrame]) ->
     assert on_disk["size_bytes"].tolist() == results["size_bytes"].tolist()
     provenance = json.loads((out / "results.json").read_text())["provenance"]
     assert provenance["engine"]["engine_version"]
-    assert provenance["engine"]["builder"].startswith("classic builder")
+    assert provenance["engine"]["builder"].startswith("BuildKit through docker buildx")
     assert provenance["requirements"]["names"] == ["python-dateutil"]
     assert set(provenance["bases"]) == {"full", "slim"}
     for base in provenance["bases"].values():

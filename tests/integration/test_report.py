@@ -172,13 +172,19 @@ def test_compare_page_shows_pull_sizes_waste_and_where_the_saving_comes_from(
     assert len(waterfalls) == len(METRICS) and all("image/png" in o.get("data", {}) for o in waterfalls)
 
 
-def test_pages_show_cold_and_warm_build_times(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_pages_show_cold_warm_and_changed_build_times(
+    published: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     out, _ = published
     results = load_results(out)
     compare = _text(out / "compare.html")
     for row in results.itertuples():
         assert 0 <= row.warm_build_seconds < row.cold_build_seconds == row.build_seconds
-        timed = f"cold {_seconds(row.cold_build_seconds)} / warm {_seconds(row.warm_build_seconds)}"
+        assert row.warm_build_seconds < row.changed_build_seconds
+        timed = (
+            f"cold {_seconds(row.cold_build_seconds)} / warm {_seconds(row.warm_build_seconds)}"
+            f" / changed {_seconds(row.changed_build_seconds)}"
+        )
         assert f">{timed}</td>" in compare
         assert f">{timed}</td>" in _text(out / f"strategy-{row.strategy}.html")
     charts = _outputs_of(out / "notebooks" / "compare.ipynb", "figures.build_time_bars(")
