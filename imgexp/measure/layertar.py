@@ -6,8 +6,10 @@ each dist-info RECORD and of the system's package database) and seeks over file 
 which go to the gzip counter as views into the stream's chunks (copied once, into the
 counter's blocks).
 
-A layer that is already compressed (an OCI blob: gzip or zstd) counts its blob size,
-exactly; an uncompressed one is gzip-counted at the registry's default level, an estimate.
+A layer that is already compressed (an OCI blob: gzip or zstd, as the containerd image
+store keeps them) counts its blob size, exactly, and its tar's size is what libarchive
+decompressed; an uncompressed one is gzip-counted at the registry's default level, an
+estimate.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class LayerScan:
 
     member: str
     tar_bytes: int = 0
+    """the uncompressed layer tar's bytes"""
+    blob_bytes: int = 0
+    """the bytes read: the layer tar, or its compressed blob"""
     compressed_bytes: int = 0
     compressed_exact: bool = False
     entries: list[tuple[str, str, int]] = field(default_factory=list)
@@ -213,7 +218,7 @@ class _CalledFromC:
 
 def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
     """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already."""
-    scan = LayerScan(member=name, tar_bytes=size)
+    scan = LayerScan(member=name, tar_bytes=size, blob_bytes=size)
     compressed = cursor.peek(4).startswith(COMPRESSED_MAGIC)
     counter = None if compressed else sizer.stream(size)
     contents = StreamFile(cursor, size, sink=None if counter is None else counter.feed)
@@ -225,6 +230,8 @@ def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> L
             ) as layer:
                 for entry in layer:
                     _record_entry(entry, scan)
+                if compressed:  # the tar reader has read on to the end of the decompressed stream
+                    scan.tar_bytes = libarchive.ffi.filter_bytes(layer._pointer, 0)
         except libarchive.ArchiveError as error:
             raise source.failure or ValueError(f"layer {name}: {error}") from error
         if source.failure is not None:
