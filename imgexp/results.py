@@ -41,11 +41,17 @@ COLUMNS: dict[str, str] = {
     "compressed": "compressed_bytes in docker's units",
     "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
     "compressed_method": (
-        "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes"
+        "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes "
+        "(the containerd content store's compressed blobs), or both (say which)"
     ),
     "layers_read_from": (
-        "where the layer tars were read: `docker save` (streamed), or the engine's overlay2 layer "
-        "store (the same bytes from tar-split and the layer's files, without save's temporary copy)"
+        "where the layer tars were read: `docker save` (streamed; on the containerd store, the content "
+        "store's blobs), or the engine's overlay2 layer store (the same bytes from tar-split and the "
+        "layer's files, without save's temporary copy)"
+    ),
+    "image_store": (
+        "where the engine keeps images: overlay2 (the graph driver) or containerd (the containerd "
+        "snapshotter's image store, default since Docker 29)"
     ),
     "unique_compressed_bytes": (
         "compressed bytes of the layers not shared with the base: what a pull of this image adds"

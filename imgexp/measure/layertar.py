@@ -64,7 +64,8 @@ class LayerScan:
     compressed_bytes: int = 0
     compressed_exact: bool = False
     entries: list[tuple[str, str, int]] = field(default_factory=list)
-    """(path, kind, bytes) in tar order; for a whiteout the path is what it deletes"""
+    """(path, kind, bytes) in tar order; for a whiteout the path is what it deletes; a symlink's bytes are
+    its target's length, as a graph driver counts a layer's size (a hard link's are 0)"""
     records: dict[str, str] = field(default_factory=dict)
     """path of each ``*.dist-info/RECORD`` in the layer -> its text"""
     package_db: dict[str, str] = field(default_factory=dict)
@@ -264,5 +265,8 @@ def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
             scan.records[path] = b"".join(entry.get_blocks()).decode(errors="replace")
         elif PACKAGE_DB.match(path):
             scan.package_db[path] = b"".join(entry.get_blocks()).decode(errors="replace")
+    elif entry.issym:
+        target = entry.linkpath
+        scan.entries.append((path, LINK, len(target.encode("utf-8", "surrogateescape") if target else b"")))
     else:
         scan.entries.append((path, LINK, 0))
