@@ -42,7 +42,7 @@ from .strategies import Strategy, from_project, load_all, parse_names
 from .units import human_size
 
 #: bump when what a row holds changes: rows of an older version are measured again
-MEASUREMENT_VERSION = 6
+MEASUREMENT_VERSION = 7
 HOW_MEASURED = (
     "built by imgexp on the engine below; size_bytes is the engine's image Size "
     "(what `docker images` shows); verified by importing every requirement inside the image "
