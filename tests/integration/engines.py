@@ -35,6 +35,7 @@ import docker
 import pytest
 
 from imgexp.engine import bases
+from imgexp.engine.client import CONTAINERD_STORE, image_store
 
 
 class DedicatedEngine:
@@ -161,6 +162,8 @@ def dedicated_engine(
     engine = DedicatedEngine(root, containerd_store)
     try:
         engine.start()
+        if containerd_store and image_store(engine.client.info()) != CONTAINERD_STORE:
+            pytest.skip(f"dockerd {engine.client.version()['Version']} has no containerd image store (Docker 24+ has)")
         slim = bases.resolve(source, "slim", "3.11", "standin").image
         (engine.load_compressed if containerd_store else engine.load)(source, slim)
         yield engine
