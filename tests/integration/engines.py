@@ -36,6 +36,7 @@ import pytest
 
 from imgexp.engine import bases
 from imgexp.engine.client import CONTAINERD_STORE, image_store
+from imgexp.measure.gzipsize import GZIP_LEVEL
 
 
 class DedicatedEngine:
@@ -105,8 +106,9 @@ class DedicatedEngine:
         """Copy ``image`` from ``source`` with each layer gzip-compressed (the containerd store keeps them so).
 
         The save stream is rewritten into the legacy layout (manifest.json, no index.json),
-        every blob that is not JSON compressed, in a file under ``root``; `docker load` then
-        stores the compressed blobs as they are.
+        every blob that is not JSON gzip-compressed at the push's level, in a file under
+        ``root``; `docker load` then stores the compressed blobs as they are. Each member is
+        held in memory once: meant for the stand-ins and small images.
         """
         archive = self.root / "compressed.tar"
         with (
@@ -118,7 +120,7 @@ class DedicatedEngine:
                     continue
                 data = saved.extractfile(member).read()  # type: ignore[union-attr]
                 if member.name.startswith("blobs/") and not data.startswith(b"{"):
-                    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # gzip framing
+                    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # gzip framing, as a push
                     data = compressor.compress(data) + compressor.flush()
                 member.size = len(data)
                 out.addfile(member, io.BytesIO(data))
