@@ -7,8 +7,8 @@ which go to the gzip counter as views into the stream's chunks (copied once, int
 counter's blocks).
 
 A layer that is already compressed (an OCI blob: gzip or zstd, as the containerd image
-store keeps them) counts its blob size, exactly, and its tar's size is what libarchive
-decompressed; an uncompressed one is gzip-counted at the registry's default level, an
+store keeps them) counts its blob size, exactly, and its tar's size is what it
+decompresses to; an uncompressed one is gzip-counted at the registry's default level, an
 estimate.
 """
 
@@ -178,8 +178,7 @@ class StreamFile(io.RawIOBase):
 
     def drain(self) -> None:
         """Pass over whatever is left (a layer's end-of-archive padding), so the sink sees it too."""
-        if self._length is not None:
-            self.seek(self._length)
+        self._consume(sys.maxsize if self._length is None else self._length - self.tell(), keep=False)
 
 
 class _CalledFromC:
@@ -218,25 +217,22 @@ class _CalledFromC:
 
 
 def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
-    """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already."""
+    """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already.
+
+    A compressed blob is decompressed by a libarchive reader of its own (any filter, the raw
+    format) whose output the tar reader reads, so the tar's bytes are counted to the last
+    byte of padding after the end-of-archive marker (the tar reader stops at the marker).
+    """
     scan = LayerScan(member=name, tar_bytes=size, blob_bytes=size)
     compressed = cursor.peek(4).startswith(COMPRESSED_MAGIC)
     counter = None if compressed else sizer.stream(size)
     contents = StreamFile(cursor, size, sink=None if counter is None else counter.feed)
     if size:
-        source = _CalledFromC(contents)
-        try:
-            with libarchive.stream_reader(
-                source, format_name="tar", filter_name="all" if compressed else "none", block_size=LAYER_BUFFER_BYTES
-            ) as layer:
-                for entry in layer:
-                    _record_entry(entry, scan)
-                if compressed:  # the tar reader has read on to the end of the decompressed stream
-                    scan.tar_bytes = libarchive.ffi.filter_bytes(layer._pointer, 0)
-        except libarchive.ArchiveError as error:
-            raise source.failure or ValueError(f"layer {name}: {error}") from error
-        if source.failure is not None:
-            raise source.failure
+        tar = StreamFile(ChunkCursor(_decompressed(name, contents))) if compressed else contents
+        _read_entries(name, tar, scan)
+        if compressed:
+            tar.drain()
+            scan.tar_bytes = tar.tell()
     contents.drain()
     if contents.tell() != size:
         raise ValueError(f"layer {name} ended after {contents.tell()} of its {size} bytes")
@@ -245,6 +241,36 @@ def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> L
     else:
         scan.compressed_bytes = counter.total()
     return scan
+
+
+def _read_entries(name: str, tar: StreamFile, scan: LayerScan) -> None:
+    """Record each entry of the (uncompressed) layer tar ``tar`` in ``scan``."""
+    source = _CalledFromC(tar)
+    try:
+        with libarchive.stream_reader(
+            source, format_name="tar", filter_name="none", block_size=LAYER_BUFFER_BYTES
+        ) as layer:
+            for entry in layer:
+                _record_entry(entry, scan)
+    except libarchive.ArchiveError as error:
+        raise source.failure or ValueError(f"layer {name}: {error}") from error
+    if source.failure is not None:
+        raise source.failure
+
+
+def _decompressed(name: str, blob: StreamFile) -> Iterator[bytes]:
+    """The bytes of a compressed blob (gzip or zstd), decompressed block by block."""
+    source = _CalledFromC(blob)
+    try:
+        with libarchive.stream_reader(
+            source, format_name="raw", filter_name="all", block_size=LAYER_BUFFER_BYTES
+        ) as raw:
+            for entry in raw:
+                yield from entry.get_blocks()
+    except libarchive.ArchiveError as error:
+        raise source.failure or ValueError(f"layer {name}: {error}") from error
+    if source.failure is not None:
+        raise source.failure
 
 
 def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:

@@ -128,6 +128,19 @@ def test_a_compressed_layer_counts_its_blob_size_exactly(compression: str) -> No
     assert (saved.layers[0].blob_bytes, saved.layers[0].tar_bytes) == (len(blob), len(_decompressed(blob)))
 
 
+def test_a_compressed_layer_counts_its_tar_to_the_end_of_its_padding() -> None:
+    """The tar reader stops at the end-of-archive marker; the tar's size counts the zeros after it too."""
+    layer = _tar([(_info("a.txt"), b"a" * 700)], tarfile.PAX_FORMAT) + bytes(18 * 512)
+    blob = gzip.compress(layer, 6, mtime=0)
+    manifest = b'[{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l"]}]'
+    archive = _tar(
+        [(_info("blobs/sha256/c"), b"{}"), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
+        tarfile.PAX_FORMAT,
+    )
+    scan = read_saved([archive]).layers[0]
+    assert (scan.tar_bytes, scan.compressed_bytes, scan.entries) == (len(layer), len(blob), [("a.txt", FILE, 700)])
+
+
 def test_the_layer_cache_keeps_a_blob_and_its_tar_apart(tmp_path: Path) -> None:
     """A cached compressed layer comes back with its tar's size, not its blob's."""
     blob = _compressed_layer("gzip")
