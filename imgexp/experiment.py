@@ -45,7 +45,8 @@ from .units import human_size
 MEASUREMENT_VERSION = 7
 HOW_MEASURED = (
     "built by imgexp on the engine below; size_bytes is the engine's image Size "
-    "(what `docker images` shows); verified by importing every requirement inside the image "
+    "(what `docker images` shows; on the containerd image store, its layers' files as overlay2 counts "
+    "them); verified by importing every requirement inside the image "
     "with no network"
 )
 #: a project's results folder, in the project, when neither its definition nor --out names one
