@@ -24,7 +24,10 @@ COLUMNS: dict[str, str] = {
     "reason": "why a strategy was not run",
     "image": "tag of the built image",
     "image_id": "id of the built image",
-    "size_bytes": "image size as `docker images` shows it (docker image inspect .Size)",
+    "size_bytes": (
+        "image size as `docker images` shows it on overlay2 (docker image inspect .Size); on the containerd "
+        "store, whose Size is the compressed content, the layers' files summed as overlay2 counts them"
+    ),
     "size": "size_bytes in docker's units",
     "vs_baseline_pct": "change of size_bytes against the baseline strategy (base; a project's first strategy), in %",
     "base_kind": "kind of base the final stage starts from: full, slim, alpine or scratch",
@@ -32,7 +35,7 @@ COLUMNS: dict[str, str] = {
     "base_id": "the base image's id",
     "base_digest": "the base's repository digest, or its id for a stand-in",
     "base_standin": "True when a base of any stage is an offline stand-in, not the official image",
-    "base_bytes": "size of the base image",
+    "base_bytes": "size of the base image (on the containerd store: its layers, counted as size_bytes)",
     "added_bytes": "size_bytes minus base_bytes",
     "layers": "filesystem layers of the image, base included",
     "compressed_bytes": (
@@ -41,11 +44,17 @@ COLUMNS: dict[str, str] = {
     "compressed": "compressed_bytes in docker's units",
     "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
     "compressed_method": (
-        "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes"
+        "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes "
+        "(the containerd content store's compressed blobs), or both (say which)"
     ),
     "layers_read_from": (
-        "where the layer tars were read: `docker save` (streamed), or the engine's overlay2 layer "
-        "store (the same bytes from tar-split and the layer's files, without save's temporary copy)"
+        "where the layer tars were read: `docker save` (streamed; on the containerd store, the content "
+        "store's blobs), or the engine's overlay2 layer store (the same bytes from tar-split and the "
+        "layer's files, without save's temporary copy)"
+    ),
+    "image_store": (
+        "where the engine keeps images: overlay2 (the graph driver) or containerd (the containerd "
+        "snapshotter's image store, default since Docker 29)"
     ),
     "unique_compressed_bytes": (
         "compressed bytes of the layers not shared with the base: what a pull of this image adds"

@@ -17,10 +17,11 @@ from docker.errors import DockerException, ImageNotFound
 from docker.models.images import Image
 from docker.utils import parse_repository_tag
 
+from ..engine.client import CONTAINERD_STORE, image_store
 from ..errors import ImageUnavailable
 from ..measure.layercache import LayerCache
 from ..measure.packages import package_frame, package_summary
-from ..measure.scan import STORE_SOURCE, layer_frame, read_image
+from ..measure.scan import STORE_SOURCE, layer_frame, read_image, unpacked_size
 from ..measure.waste import replay
 from ..units import human_size
 from .elf import layer_diffs, strippable_files
@@ -32,13 +33,17 @@ IMAGE_COLUMNS: dict[str, str] = {
     "image": "the image as named on the command line",
     "image_id": "its id",
     "platform": "os/architecture from the image config",
-    "size_bytes": "image size as `docker images` shows it (docker image inspect .Size)",
+    "size_bytes": (
+        "image size as `docker images` shows it on overlay2 (docker image inspect .Size); on the containerd "
+        "store, the layers' files summed as overlay2 counts them (its Size is the compressed content)"
+    ),
     "size": "size_bytes in docker's units",
-    "compressed_bytes": "pull size: each distinct layer gzip-compressed (or its blob), summed",
+    "compressed_bytes": "pull size: each distinct layer gzip-compressed (or its compressed blob), summed",
     "compressed": "compressed_bytes in docker's units",
     "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
     "layers": "filesystem layers",
     "layers_read_from": "where the layer tars were read: the engine's overlay2 layer store or `docker save`",
+    "image_store": "where the engine keeps images: overlay2 (the graph driver) or containerd",
     "wasted_bytes": "file bytes in a layer that a later layer overwrote or deleted, each hidden copy counted once",
     "efficiency": "1 - wasted_bytes / bytes of regular files summed over all layers",
     "site_packages_bytes": "bytes of every file under site-packages/dist-packages",
@@ -102,7 +107,8 @@ def inspect_image(client: docker.DockerClient, ref: str, cache: LayerCache | Non
     package_db = {path: text for layer in saved.layers for path, text in layer.package_db.items()}
     layers = layer_frame(saved, 0, final.wasted_by_layer).drop(columns="origin")
     packages = package_frame(final.files, records)
-    size = int(attrs["Size"])
+    store = image_store(client.info())
+    size = unpacked_size(saved, 0)["size_bytes"] if store == CONTAINERD_STORE else int(attrs["Size"])
     system = installed(package_db, final.files)
     diffs = layer_diffs(client, attrs["Id"]) if source == STORE_SOURCE else None
     strippable = strippable_files(final.files, diffs) if diffs else {}
@@ -130,6 +136,7 @@ def inspect_image(client: docker.DockerClient, ref: str, cache: LayerCache | Non
         "compressed_exact": bool(distinct["compressed_exact"].all()),
         "layers": len(layers),
         "layers_read_from": source,
+        "image_store": store,
         "wasted_bytes": final.wasted_bytes,
         "efficiency": round(final.efficiency, 6),
         **package_summary(packages),

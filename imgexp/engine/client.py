@@ -15,6 +15,9 @@ from docker.errors import DockerException
 from ..errors import EngineUnavailable
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+#: the image store of an engine with the containerd snapshotter on (an option since Docker 24, the default in 29)
+CONTAINERD_STORE = "containerd"
+_SNAPSHOTTER = "io.containerd.snapshotter.v1"
 
 
 def connect(timeout: int = 900) -> docker.DockerClient:
@@ -57,10 +60,20 @@ def describe_engine(client: docker.DockerClient, builder: str = "") -> dict[str,
         "kernel": info.get("KernelVersion"),
         "arch": version.get("Arch"),
         "storage_driver": info.get("Driver"),
+        "image_store": image_store(info),
         "builder": builder or None,
         "docker_py_version": docker.__version__,
         "host_python": platform.python_version(),
     }
+
+
+def image_store(info: dict[str, Any]) -> str:
+    """Where the engine keeps images, from its ``/info``: ``containerd`` (the containerd snapshotter, whose
+    storage driver is a snapshotter such as ``overlayfs``), else its graph driver (``overlay2``)."""
+    status = {pair[0]: pair[1] for pair in info.get("DriverStatus") or [] if len(pair) == 2}
+    if status.get("driver-type") == _SNAPSHOTTER:
+        return CONTAINERD_STORE
+    return str(info.get("Driver") or "unknown")
 
 
 def _first_line(text: str) -> str:

@@ -20,7 +20,7 @@ from ..results import write_atomic
 from .gzipsize import GzipSizer
 from .layertar import ChunkCursor, LayerScan, scan_layer
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -51,7 +51,8 @@ class LayerCache:
             return None
         return LayerScan(
             member=member,
-            tar_bytes=size,
+            tar_bytes=data["tar_bytes"],
+            blob_bytes=size,
             compressed_bytes=data["compressed_bytes"],
             compressed_exact=data["compressed_exact"],
             entries=[(path, kind, size) for path, kind, size in data["entries"]],
@@ -62,13 +63,14 @@ class LayerCache:
     def put(self, scan: LayerScan) -> None:
         data = {
             "version": CACHE_VERSION,
+            "tar_bytes": scan.tar_bytes,
             "compressed_bytes": scan.compressed_bytes,
             "compressed_exact": scan.compressed_exact,
             "entries": scan.entries,
             "records": scan.records,
             "package_db": scan.package_db,
         }
-        write_atomic(self._path(scan.member, scan.tar_bytes), json.dumps(data, separators=(",", ":")))
+        write_atomic(self._path(scan.member, scan.blob_bytes), json.dumps(data, separators=(",", ":")))
 
 
 def cached_scan(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer, cache: LayerCache | None) -> LayerScan:

@@ -6,8 +6,10 @@ each dist-info RECORD and of the system's package database) and seeks over file 
 which go to the gzip counter as views into the stream's chunks (copied once, into the
 counter's blocks).
 
-A layer that is already compressed (an OCI blob: gzip or zstd) counts its blob size,
-exactly; an uncompressed one is gzip-counted at the registry's default level, an estimate.
+A layer that is already compressed (an OCI blob: gzip or zstd, as the containerd image
+store keeps them) counts its blob size, exactly, and its tar's size is what it
+decompresses to; an uncompressed one is gzip-counted at the registry's default level, an
+estimate.
 """
 
 from __future__ import annotations
@@ -56,10 +58,14 @@ class LayerScan:
 
     member: str
     tar_bytes: int = 0
+    """the uncompressed layer tar's bytes"""
+    blob_bytes: int = 0
+    """the bytes read: the layer tar, or its compressed blob"""
     compressed_bytes: int = 0
     compressed_exact: bool = False
     entries: list[tuple[str, str, int]] = field(default_factory=list)
-    """(path, kind, bytes) in tar order; for a whiteout the path is what it deletes"""
+    """(path, kind, bytes) in tar order; for a whiteout the path is what it deletes; a symlink's bytes are
+    its target's length, as a graph driver counts a layer's size (a hard link's are 0)"""
     records: dict[str, str] = field(default_factory=dict)
     """path of each ``*.dist-info/RECORD`` in the layer -> its text"""
     package_db: dict[str, str] = field(default_factory=dict)
@@ -172,8 +178,7 @@ class StreamFile(io.RawIOBase):
 
     def drain(self) -> None:
         """Pass over whatever is left (a layer's end-of-archive padding), so the sink sees it too."""
-        if self._length is not None:
-            self.seek(self._length)
+        self._consume(sys.maxsize if self._length is None else self._length - self.tell(), keep=False)
 
 
 class _CalledFromC:
@@ -212,23 +217,22 @@ class _CalledFromC:
 
 
 def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
-    """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already."""
-    scan = LayerScan(member=name, tar_bytes=size)
+    """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already.
+
+    A compressed blob is decompressed by a libarchive reader of its own (any filter, the raw
+    format) whose output the tar reader reads, so the tar's bytes are counted to the last
+    byte of padding after the end-of-archive marker (the tar reader stops at the marker).
+    """
+    scan = LayerScan(member=name, tar_bytes=size, blob_bytes=size)
     compressed = cursor.peek(4).startswith(COMPRESSED_MAGIC)
     counter = None if compressed else sizer.stream(size)
     contents = StreamFile(cursor, size, sink=None if counter is None else counter.feed)
     if size:
-        source = _CalledFromC(contents)
-        try:
-            with libarchive.stream_reader(
-                source, format_name="tar", filter_name="all" if compressed else "none", block_size=LAYER_BUFFER_BYTES
-            ) as layer:
-                for entry in layer:
-                    _record_entry(entry, scan)
-        except libarchive.ArchiveError as error:
-            raise source.failure or ValueError(f"layer {name}: {error}") from error
-        if source.failure is not None:
-            raise source.failure
+        tar = StreamFile(ChunkCursor(_decompressed(name, contents))) if compressed else contents
+        _read_entries(name, tar, scan)
+        if compressed:
+            tar.drain()
+            scan.tar_bytes = tar.tell()
     contents.drain()
     if contents.tell() != size:
         raise ValueError(f"layer {name} ended after {contents.tell()} of its {size} bytes")
@@ -237,6 +241,36 @@ def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> L
     else:
         scan.compressed_bytes = counter.total()
     return scan
+
+
+def _read_entries(name: str, tar: StreamFile, scan: LayerScan) -> None:
+    """Record each entry of the (uncompressed) layer tar ``tar`` in ``scan``."""
+    source = _CalledFromC(tar)
+    try:
+        with libarchive.stream_reader(
+            source, format_name="tar", filter_name="none", block_size=LAYER_BUFFER_BYTES
+        ) as layer:
+            for entry in layer:
+                _record_entry(entry, scan)
+    except libarchive.ArchiveError as error:
+        raise source.failure or ValueError(f"layer {name}: {error}") from error
+    if source.failure is not None:
+        raise source.failure
+
+
+def _decompressed(name: str, blob: StreamFile) -> Iterator[bytes]:
+    """The bytes of a compressed blob (gzip or zstd), decompressed block by block."""
+    source = _CalledFromC(blob)
+    try:
+        with libarchive.stream_reader(
+            source, format_name="raw", filter_name="all", block_size=LAYER_BUFFER_BYTES
+        ) as raw:
+            for entry in raw:
+                yield from entry.get_blocks()
+    except libarchive.ArchiveError as error:
+        raise source.failure or ValueError(f"layer {name}: {error}") from error
+    if source.failure is not None:
+        raise source.failure
 
 
 def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
@@ -257,5 +291,8 @@ def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
             scan.records[path] = b"".join(entry.get_blocks()).decode(errors="replace")
         elif PACKAGE_DB.match(path):
             scan.package_db[path] = b"".join(entry.get_blocks()).decode(errors="replace")
+    elif entry.issym:
+        target = entry.linkpath
+        scan.entries.append((path, LINK, len(target.encode("utf-8", "surrogateescape") if target else b"")))
     else:
         scan.entries.append((path, LINK, 0))

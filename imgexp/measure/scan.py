@@ -6,7 +6,9 @@ streamed `docker save` (imgexp.measure.savestream).
 
 ``scan_and_record`` is what an experiment calls for each built image: it writes the
 per-layer and per-package tables beside the results (``<out>/layers/<strategy>.csv``,
-``<out>/packages/<strategy>.csv``) and returns the figures of the results row.
+``<out>/packages/<strategy>.csv``) and returns the figures of the results row. On the
+containerd image store those include the sizes (``unpacked_size``), which replace the
+engine's there.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import docker
 import pandas as pd
 
 from ..engine.bases import BaseImage
+from ..engine.client import CONTAINERD_STORE, image_store
 from ..results import write_csv
 from ..units import human_size
 from .gzipsize import GZIP_LEVEL, SAMPLED_UNITS, UNIT_BYTES
 from .layercache import LayerCache
 from .layerstore import SOURCE as STORE_SOURCE
 from .layerstore import open_store, read_stored
-from .layertar import SavedImage
+from .layertar import FILE, LINK, SavedImage
 from .packages import package_frame, package_summary
 from .savestream import read_saved, save_chunks
 from .waste import replay
@@ -48,6 +51,7 @@ ESTIMATE_METHOD = (
     "and the rest predicted from an ISA-L pass (imgexp.measure.gzipsize)"
 )
 EXACT_METHOD = "exact: size of each layer's compressed blob"
+CONTENT_STORE_METHOD = "exact: blob sizes (containerd content store)"
 SAVE_SOURCE = "docker save"
 
 
@@ -92,6 +96,7 @@ def scan_image(
     layer_store: bool = True,
 ) -> ImageScan:
     """Read the image's layer tars once (from the layer store when ``layer_store`` and readable) and measure."""
+    store = image_store(client.info())
     saved, source = read_image(client, image_id, cache, layer_store)
     base_layers = _base_layer_count(client, saved, base)
     final = replay([layer.entries for layer in saved.layers])
@@ -102,17 +107,43 @@ def scan_image(
     compressed = int(distinct["compressed_bytes"].sum())
     exact = bool(distinct["compressed_exact"].all())
     figures = {
+        **(unpacked_size(saved, base_layers) if store == CONTAINERD_STORE else {}),
         "compressed_bytes": compressed,
         "compressed": human_size(compressed),
         "compressed_exact": exact,
-        "compressed_method": EXACT_METHOD if exact else ESTIMATE_METHOD,
+        "compressed_method": compressed_method(distinct, store),
         "layers_read_from": source,
+        "image_store": store,
         "unique_compressed_bytes": int(distinct.loc[distinct["origin"] == "added", "compressed_bytes"].sum()),
         "wasted_bytes": final.wasted_bytes,
         "efficiency": round(final.efficiency, 6),
         **package_summary(packages),
     }
     return ImageScan(layers=layers, packages=packages, figures=figures)
+
+
+def unpacked_size(saved: SavedImage, base_layers: int) -> dict[str, Any]:
+    """size_bytes, size, base_bytes and added_bytes counted from the layers as the overlay2 graph driver counts them.
+
+    On the containerd image store the engine's image Size is its content: the compressed
+    blobs (Docker 26's ``docker image inspect``), so it cannot be compared with overlay2's.
+    Each layer's regular files (a hard-linked file once) and symlinks (their targets'
+    length) are summed instead, as overlay2 sizes each layer's ``diff`` folder.
+    """
+    per_layer = [sum(size for _, kind, size in layer.entries if kind in (FILE, LINK)) for layer in saved.layers]
+    size, base = sum(per_layer), sum(per_layer[:base_layers])
+    return {"size_bytes": size, "size": human_size(size), "base_bytes": base, "added_bytes": size - base}
+
+
+def compressed_method(distinct: pd.DataFrame, store: str) -> str:
+    """How the pull size of these distinct layers was found: blob sizes, an estimate, or both."""
+    exact = int(distinct["compressed_exact"].sum())
+    blobs = CONTENT_STORE_METHOD if store == CONTAINERD_STORE else EXACT_METHOD
+    if exact == len(distinct):
+        return blobs
+    if exact == 0:
+        return ESTIMATE_METHOD
+    return f"{ESTIMATE_METHOD}; {exact} of {len(distinct)} layers held compressed: {blobs}"
 
 
 def read_image(

@@ -177,7 +177,7 @@ def provenance(inspected: Inspected) -> dict[str, str]:
         "measured": f"{inspected.measured_at} (UTC)",
         "host": f"{engine['host']} ({engine['os']}, kernel {engine['kernel']}, {engine['arch']})",
         "docker engine": f"{engine['engine_version']} (API {engine['api_version']}) at {engine['docker_host']}",
-        "storage driver": str(engine["storage_driver"]),
+        "storage driver": f"{engine['storage_driver']} (image store: {engine.get('image_store', 'not recorded')})",
         "how measured": HOW,
         "findings": "imgexp.audit.findings: every kind, its fix, and why the bytes add up (docs/inspect.md)",
     }

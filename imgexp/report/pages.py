@@ -170,7 +170,7 @@ def provenance_facts(results: pd.DataFrame) -> dict[str, str]:
         "measured": f"{measured.min()} to {measured.max()} (UTC)" if not measured.empty else "not measured",
         "host": f"{engine['host']} ({engine['os']}, kernel {engine['kernel']}, {engine['arch']})",
         "docker engine": f"{engine['engine_version']} (API {engine['api_version']}) at {engine['docker_host']}",
-        "storage driver": engine["storage_driver"],
+        "storage driver": f"{engine['storage_driver']} (image store: {engine.get('image_store', 'not recorded')})",
         "builder": engine["builder"],
         "python": provenance["python"],
         "base source": provenance["base_source"],

@@ -32,6 +32,7 @@ MEASURED: dict[str, Any] = {
     "compressed_exact": False,
     "compressed_method": "estimate",
     "layers_read_from": "docker save",
+    "image_store": "overlay2",
     "unique_compressed_bytes": 98100000,
     "wasted_bytes": 1680000,
     "efficiency": 0.998712,

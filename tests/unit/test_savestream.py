@@ -12,11 +12,13 @@ import json
 import random
 import tarfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import libarchive
 import pytest
 
 from imgexp.measure.gzipsize import SAMPLED_UNITS, UNIT_BYTES, GzipSizer
+from imgexp.measure.layercache import LayerCache
 from imgexp.measure.layertar import FILE, LINK, WHITEOUT
 from imgexp.measure.savestream import read_saved
 
@@ -67,7 +69,7 @@ def test_headers_of_any_format_are_read_across_any_chunk_boundary(fmt: int, chun
     assert scan.entries == [
         (LONG_NAME, FILE, 385),
         (RECORD, FILE, 900),
-        ("l" * 200, LINK, 0),
+        ("l" * 200, LINK, 200),
         ("etc/hard", LINK, 0),
         ("etc/gone", WHITEOUT, 0),
     ]
@@ -123,6 +125,39 @@ def test_a_compressed_layer_counts_its_blob_size_exactly(compression: str) -> No
     saved = read_saved([archive])
     assert saved.layers[0].compressed_exact and saved.layers[0].compressed_bytes == len(blob)
     assert saved.layers[0].entries == [("app/hello.txt", FILE, 5000)]
+    assert (saved.layers[0].blob_bytes, saved.layers[0].tar_bytes) == (len(blob), len(_decompressed(blob)))
+
+
+def test_a_compressed_layer_counts_its_tar_to_the_end_of_its_padding() -> None:
+    """The tar reader stops at the end-of-archive marker; the tar's size counts the zeros after it too."""
+    layer = _tar([(_info("a.txt"), b"a" * 700)], tarfile.PAX_FORMAT) + bytes(18 * 512)
+    blob = gzip.compress(layer, 6, mtime=0)
+    manifest = b'[{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l"]}]'
+    archive = _tar(
+        [(_info("blobs/sha256/c"), b"{}"), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
+        tarfile.PAX_FORMAT,
+    )
+    scan = read_saved([archive]).layers[0]
+    assert (scan.tar_bytes, scan.compressed_bytes, scan.entries) == (len(layer), len(blob), [("a.txt", FILE, 700)])
+
+
+def test_the_layer_cache_keeps_a_blob_and_its_tar_apart(tmp_path: Path) -> None:
+    """A cached compressed layer comes back with its tar's size, not its blob's."""
+    blob = _compressed_layer("gzip")
+    manifest = b'[{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l"]}]'
+    archive = _tar(
+        [(_info("blobs/sha256/c"), b"{}"), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
+        tarfile.PAX_FORMAT,
+    )
+    first, again = (read_saved([archive], cache=LayerCache(tmp_path)).layers[0] for _ in range(2))
+    assert len(list(tmp_path.iterdir())) == 1
+    assert (again.tar_bytes, again.blob_bytes, again.entries) == (first.tar_bytes, len(blob), first.entries)
+    assert again.tar_bytes > again.blob_bytes
+
+
+def _decompressed(blob: bytes) -> bytes:
+    with libarchive.memory_reader(blob, format_name="raw", filter_name="all") as archive:
+        return b"".join(block for entry in archive for block in entry.get_blocks())
 
 
 @pytest.mark.parametrize("where", ["inside a file", "at the header after a skip"])
