@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import docker
@@ -12,7 +13,9 @@ from docker.models.images import Image
 
 from ..errors import BaseUnavailable, NoStandinForPython
 from . import standins
+from .ca import find_ca_bundle
 
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 BaseSource = Literal["auto", "official", "standin"]
 #: kind of base -> (build arg that names it, official tag for a Python version)
 KINDS = {
@@ -33,6 +36,7 @@ class BaseImage:
     standin: bool
     origin: str
     digest: str
+    host_ca: str = ""  # a stand-in's imgexp.standin.host-ca: the sha256 of the host CA bundle it trusts
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,7 +57,8 @@ def resolve(
     """Find, pull or bootstrap the base image of one kind.
 
     ``official`` uses python:<v> (local, else pulled); ``standin`` uses imgexp's Debian
-    stand-in (local, else bootstrapped); ``auto`` tries official first, then stand-in.
+    stand-in (local and of the current recipe, else bootstrapped, trusting the host's CA
+    bundle); ``auto`` tries official first, then stand-in.
     """
     if kind == "scratch":
         return BaseImage("scratch", "scratch", "", 0, False, "empty (FROM scratch)", "")
@@ -70,14 +75,29 @@ def resolve(
     if python not in standins.DEBIAN_RELEASES:
         raise NoStandinForPython(python, list(standins.DEBIAN_RELEASES), reason or "stand-ins were asked for")
     tag = standins.tag_for(kind, python)
+    bundle = host_ca_bundle()
+    wanted = {"imgexp.standin.recipe": standins.recipe(kind, python)}
+    wanted["imgexp.standin.host-ca"] = standins.host_ca_label(bundle)
     try:
         image = client.images.get(tag)
+        stale = {key for key, value in wanted.items() if (image.labels or {}).get(key) != value}
     except ImageNotFound:
+        image, stale = None, set()
+    if image is None or stale:
         if log:
-            log(f"bootstrapping stand-in {tag} from Debian's packages (a minute or two)")
-        standins.bootstrap(client, kind, python, log=log)
+            why = f"its {' and '.join(sorted(stale))} changed" if stale else "none is local"
+            log(f"bootstrapping stand-in {tag} from Debian's packages ({why}; a minute or two)")
+        standins.bootstrap(client, kind, python, log=log, ca_bundle=bundle)
         image = client.images.get(tag)
     return _describe(kind, tag, image, standin=True)
+
+
+def host_ca_bundle() -> Path | None:
+    """What the host trusts: its configured bundle (find_ca_bundle), else its system store's, else none.
+
+    Not the run's ``ca_bundle`` option: a stand-in is shared by every run on the engine.
+    """
+    return find_ca_bundle() or (SYSTEM_CA_BUNDLE if SYSTEM_CA_BUNDLE.is_file() else None)
 
 
 def _local_or_pulled(
@@ -110,4 +130,5 @@ def _describe(kind: str, ref: str, image: Image, standin: bool) -> BaseImage:
         standin=standin,
         origin=origin,
         digest=str(digests[0]) if digests else image_id,
+        host_ca=labels.get("imgexp.standin.host-ca", "") if standin else "",
     )
