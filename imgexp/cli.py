@@ -252,6 +252,8 @@ def _bases(args: argparse.Namespace) -> int:
             raise ImgexpError(f"Unknown kind of base {kind!r}: --kinds takes {', '.join(bases.KINDS)}")
         base = bases.resolve(client, kind, args.python, args.base_source, log=lambda m: print(m, file=sys.stderr))
         note = "stand-in" if base.standin else "official"
+        if base.standin:
+            note += f", trusts host CA: {'yes' if base.host_ca not in ('', 'none') else 'no'}"
         print(f"{kind:<6} {base.image:<36} {human_size(base.size_bytes):>8}  {note}  {base.image_id[:19]}")
     return 0
 

@@ -168,6 +168,10 @@ def provenance_facts(results: pd.DataFrame) -> dict[str, str]:
     }
     for kind, base in provenance["bases"].items():
         origin = "offline stand-in, not the official image" if base["standin"] else "official image"
+        if base["standin"]:
+            host_ca = base.get("host_ca", "")
+            trusts = f"yes, sha256 {host_ca}" if host_ca not in ("", "none") else "no"
+            origin += f"; stand-in trusts host CA: {trusts}"
         facts[f"{kind} base"] = f"{base['image']} {base['digest']} ({human_size(base['size_bytes'])}, {origin})"
     facts.update(
         {

@@ -1,0 +1,96 @@
+"""The Dockerfiles users write, unmodified, build on the stand-ins as on the official images.
+
+`pip install` straight into the image's Python, `pip install .` of a pyproject project, and a
+virtualenv built in one stage and copied into another: each a strategy of one project, built
+with no CA bundle handed to the build (``ca_bundle=""``), so pip reaches the index through the
+stand-in's own trust store, which holds the host's CA (TLS interception here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import docker
+
+import imgexp
+from imgexp.engine import bases
+
+from ..helpers import SMALL_REQUIREMENT
+
+DEFINITION = """
+[[strategy]]
+name = "requirements"
+dockerfile = "Dockerfile"
+[[strategy]]
+name = "pyproject"
+dockerfile = "Dockerfile.pyproject"
+[[strategy]]
+name = "venv"
+dockerfile = "Dockerfile.venv"
+[verify]
+commands = ["pip --version", "python -c 'import app; print(app.main())'"]
+imports = false
+"""
+DOCKERFILES = {
+    "Dockerfile": """\
+FROM python:3.11-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+CMD ["python", "-c", "import app; print(app.main())"]
+""",
+    "Dockerfile.pyproject": """\
+FROM python:3.11
+WORKDIR /app
+COPY . .
+RUN pip install --upgrade pip && pip install .
+CMD ["python", "-c", "import app; print(app.main())"]
+""",
+    "Dockerfile.venv": """\
+FROM python:3.11 AS build
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+FROM python:3.11-slim
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /app
+COPY . .
+CMD ["python", "-c", "import app; print(app.main())"]
+""",
+}
+PYPROJECT = """[project]
+name = "dateapp"
+version = "0.1.0"
+dependencies = ["python-dateutil"]
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+[tool.setuptools]
+py-modules = ["app"]
+"""
+
+
+def test_common_user_dockerfiles_build_and_run_on_the_stand_ins(client: docker.DockerClient, tmp_path: Path) -> None:
+    unique = uuid.uuid4().hex  # in every context: the builds really run
+    (tmp_path / "app.py").write_text(f"from dateutil import parser\n\n\ndef main():\n    return {unique!r}\n")
+    (tmp_path / "requirements.txt").write_text(f"{SMALL_REQUIREMENT}\n")
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "imgexp.toml").write_text(DEFINITION)
+    for name, text in DOCKERFILES.items():
+        (tmp_path / name).write_text(text)
+    results = imgexp.run(project=tmp_path, base_source="standin", ca_bundle="", progress=False)
+    for row in results.itertuples():
+        assert row.verified, f"{row.strategy}: {row.verify_error}"
+        assert row.base_standin and unique in row.verify_output
+    frozen = results.set_index("strategy")["pip_freeze"]
+    assert any(line.startswith("dateapp==") for line in frozen["pyproject"])
+    host_ca = bases.host_ca_bundle()
+    assert host_ca is not None
+    for base in results.attrs["provenance"]["bases"].values():
+        assert base["host_ca"] == hashlib.sha256(host_ca.read_bytes()).hexdigest()
