@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -88,6 +89,9 @@ def resolve(
             why = f"its {' and '.join(sorted(stale))} changed" if stale else "none is local"
             log(f"bootstrapping stand-in {tag} from Debian's packages ({why}; a minute or two)")
         standins.bootstrap(client, kind, python, log=log, ca_bundle=bundle)
+        if image is not None:  # the old one, untagged now: gone unless images built on it keep it
+            with contextlib.suppress(DockerException):
+                client.images.remove(str(image.attrs["Id"]))
         image = client.images.get(tag)
     return _describe(kind, tag, image, standin=True)
 

@@ -45,6 +45,10 @@ class _Images:
 
     def __init__(self, labels: dict[str, str] | None) -> None:
         self.labels = labels
+        self.removed: list[str] = []
+
+    def remove(self, ref: str) -> None:
+        self.removed.append(ref)
 
     def get(self, ref: str) -> Any:
         if self.labels is None:
@@ -77,4 +81,5 @@ def test_resolve_rebuilds_a_stand_in_of_another_recipe(
     monkeypatch.setattr(standins, "bootstrap", bootstrap)
     base = bases.resolve(SimpleNamespace(images=images), "slim", "3.11", "standin")  # type: ignore[arg-type]
     assert calls == (["slim"] if rebuilt else [])
+    assert images.removed == (["sha256:abc"] if rebuilt and labels else [])  # the stale one goes
     assert base.standin and base.host_ca == "none"
