@@ -359,8 +359,10 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         context, dockerfile = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT), "Dockerfile"
     else:
         text = strategy.rewritten.encode() if strategy.rewritten else strategy.dockerfile.read_bytes()
-        out = settings.out
-        inside = (str(out.relative_to(definition.context)),) if out.is_relative_to(definition.context) else ()
+        outs = {settings.out, definition.out or definition.folder / PROJECT_OUT}  # a report's pages run inside it
+        inside = tuple(
+            sorted(str(o.relative_to(definition.context)) for o in outs if o.is_relative_to(definition.context))
+        )
         context = make_project_context(definition.context, text, also_ignore=inside)  # results change every run
         dockerfile = PROJECT_DOCKERFILE
         if len(context.tar) > LARGE_CONTEXT_BYTES:

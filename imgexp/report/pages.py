@@ -23,7 +23,7 @@ from ..units import human_size
 from .tables import field_table
 
 #: the Settings options that are paths
-PATHS = ("requirements", "dockerfiles", "out", "ca_bundle")
+PATHS = ("requirements", "dockerfiles", "out", "ca_bundle", "project")
 
 
 def resolve(path: str | Path) -> Path:
