@@ -80,9 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     init_cmd = commands.add_parser(
         "init",
         help="write imgexp.toml and derived strategies for your project (never overwrites)",
-        description="Write DIR/imgexp.toml and DIR/imgexp/Dockerfile.{slim,multi-stage}: your Dockerfile is "
-        "strategy current, untouched; the derived ones install requirements.txt (else the pyproject.toml "
-        "project) into a virtualenv on the slim python image, and on the full one copied onto slim.",
+        description="Write DIR/imgexp.toml and DIR/imgexp/Dockerfile.{slim,multi-stage,lean}: your Dockerfile "
+        "is strategy current, untouched; the derived ones install requirements.txt (else the pyproject.toml "
+        "project) into a virtualenv on the slim python image, and on the full one copied onto slim (lean: "
+        "without the virtualenv's own pip and .pyc files).",
     )
     init_cmd.add_argument("dir", nargs="?", type=Path, default=Path("."), help="the project (default: .)")
     init_cmd.set_defaults(func=_init)

@@ -47,7 +47,7 @@ def test_init_then_run_on_the_example_verifies_every_strategy(client: docker.Doc
     )
     assert run.returncode == 0, run.stderr + run.stdout
     rows = {row["strategy"]: row for row in json.loads((copy / "imgexp-results" / "results.json").read_text())["rows"]}
-    assert list(rows) == ["current", "slim", "multi-stage"]
+    assert list(rows) == ["current", "slim", "multi-stage", "lean"]
     for name, row in rows.items():
         assert row["verified"], f"{name}: {row['verify_error']}"
         assert "$ python -m shortlinks --self-check (exit 0)\nshortlinks: self-check passed" in row["verify_output"]

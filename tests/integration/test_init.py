@@ -60,7 +60,7 @@ def test_init_then_run_builds_verifies_and_measures_every_strategy(
     rows = {
         row["strategy"]: row for row in json.loads((tmp_path / "imgexp-results" / "results.json").read_text())["rows"]
     }
-    assert list(rows) == ["current", "slim", "multi-stage"]
+    assert list(rows) == ["current", "slim", "multi-stage", "lean"]
     for name in rows:
         assert rows[name]["verified"], rows[name]["verify_error"]
         assert rows[name]["base_standin"] and any(f.startswith("python-dateutil==") for f in rows[name]["pip_freeze"])
