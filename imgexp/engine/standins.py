@@ -36,21 +36,20 @@ import docker
 from ..errors import StandinBootstrapFailed
 
 #: Python version -> the Debian release whose python3 it is
-DEBIAN_RELEASES = {"3.11": "bookworm"}
+DEBIAN_RELEASES = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 STANDIN_REPOSITORY = "imgexp/python-standin"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
-_PYTHON = [
-    "python3",
-    "python3-venv",
-    "python-is-python3",
-    "ca-certificates",
-    "netbase",
-    "tzdata",
-    "python3-pip-whl",
-    "python3-setuptools-whl",
-    "python3-wheel-whl",
-]
+_PYTHON = ["python3", "python3-venv", "python-is-python3", "ca-certificates", "netbase", "tzdata"]
+#: what brings pip: Debian's wheels, which the recipe installs; bullseye's python3-pip (no PEP 668 marker
+#: there; apt leaves out its recommends, a compiler and python3-dev, as mmdebstrap installs none)
+_PIP_PACKAGES = {
+    "bullseye": ["python3-pip"],
+    "bookworm": ["python3-pip-whl", "python3-setuptools-whl", "python3-wheel-whl"],
+    "trixie": ["python3-pip-whl"],
+}
+#: the distributions python:<v> has in its system Python (from 3.12 on, pip alone)
+_DISTRIBUTIONS = {"bookworm": "pip setuptools wheel", "trixie": "pip"}
 #: buildpack-deps:<release> (curl, scm and full layers), which python:<v> is built on
 _BUILDPACK_DEPS = [
     "curl",
@@ -104,6 +103,7 @@ _BUILDPACK_DEPS = [
     "zlib1g-dev",
     "python3-dev",
 ]
+#: kind of stand-in -> its packages but those that bring pip (packages() adds them)
 PACKAGES = {"full": _BUILDPACK_DEPS + _PYTHON, "slim": _PYTHON}
 
 #: apt settings of the official debian images (debuerreotype): no .deb cache, no lists bloat
@@ -135,9 +135,14 @@ _PIP = """set -e
 rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
 set -- /usr/share/python-wheels/pip-*.whl
 python3 "$1/pip" install --quiet --no-index --no-compile --no-cache-dir \\
-    --find-links /usr/share/python-wheels pip setuptools wheel
+    --find-links /usr/share/python-wheels {distributions}
 printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
 rm -rf /root/.cache
+"""
+#: bullseye's python3-pip has pip3 only: pip beside it
+_PIP_COMMAND = """set -e
+[ -e /usr/bin/pip ] || ln -s /usr/bin/pip3 /usr/local/bin/pip
+printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
 """
 #: hooks run in the root filesystem with a clean environment: the host's PIP_* and SSL_* stay out
 _CHROOT = 'chroot "$1" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -157,14 +162,20 @@ def tag_for(kind: str, python: str) -> str:
     return f"{STANDIN_REPOSITORY}:{python}{'-slim' if kind == 'slim' else ''}"
 
 
+def packages(kind: str, python: str) -> list[str]:
+    """The Debian packages of a stand-in."""
+    return PACKAGES[kind] + _PIP_PACKAGES[DEBIAN_RELEASES[python]]
+
+
 def command(kind: str, python: str, ca_bundle: Path | None = None) -> list[str]:
     """The mmdebstrap command that writes the stand-in's root filesystem as a tar to stdout."""
     release = DEBIAN_RELEASES[python]
-    argv = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES[kind])]
+    argv = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(packages(kind, python))]
     argv += [f"--aptopt={opt}" for opt in _APT_OPTIONS]
     if kind == "slim":
         argv += [f"--dpkgopt={opt}" for opt in _SLIM_DPKG_OPTIONS]
-    argv += [f"--customize-hook={_CHROOT} sh -c {shlex.quote(_PIP)}"]
+    pip = _PIP.format(distributions=_DISTRIBUTIONS[release]) if release in _DISTRIBUTIONS else _PIP_COMMAND
+    argv += [f"--customize-hook={_CHROOT} sh -c {shlex.quote(pip)}"]
     if ca_bundle is not None:
         argv += [
             f"--customize-hook=upload {ca_bundle} {HOST_CA_IN_ROOT}",
@@ -179,10 +190,9 @@ def recipe(kind: str, python: str) -> str:
     """What the label imgexp.standin.recipe holds: a summary and a digest of the recipe."""
     argv = command(kind, python)[:-1]  # the mirror is where, not what
     digest = hashlib.sha256(json.dumps([argv, _changes(kind, python)]).encode()).hexdigest()[:12]
-    return (
-        f"mmdebstrap --variant=minbase {DEBIAN_RELEASES[python]} + {len(PACKAGES[kind])} packages"
-        f" + pip, setuptools, wheel (recipe {digest})"
-    )
+    release = DEBIAN_RELEASES[python]
+    pip = _DISTRIBUTIONS.get(release, "pip setuptools wheel").replace(" ", ", ")
+    return f"mmdebstrap --variant=minbase {release} + {len(packages(kind, python))} packages + {pip} (recipe {digest})"
 
 
 def host_ca_label(ca_bundle: Path | None) -> str:

@@ -83,3 +83,19 @@ def test_resolve_rebuilds_a_stand_in_of_another_recipe(
     assert calls == (["slim"] if rebuilt else [])
     assert images.removed == (["sha256:abc"] if rebuilt and labels else [])  # the stale one goes
     assert base.standin and base.host_ca == "none"
+
+
+@pytest.mark.parametrize(
+    ("python", "release", "pip"),
+    [
+        ("3.9", "bullseye", "python3-pip"),
+        ("3.11", "bookworm", "python3-pip-whl"),
+        ("3.13", "trixie", "python3-pip-whl"),
+    ],
+)
+def test_each_python_has_its_debian_release_and_a_pip(python: str, release: str, pip: str) -> None:
+    for kind in ("full", "slim"):
+        argv = standins.command(kind, python)
+        assert argv[-3] == release and pip in argv[2].split(",")
+        assert any("/etc/pip.conf" in arg for arg in argv)
+    assert standins.tag_for("slim", python) == f"imgexp/python-standin:{python}-slim"
