@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import docker
+import pytest
 
 import imgexp
 from imgexp.engine import bases
@@ -94,3 +95,16 @@ def test_common_user_dockerfiles_build_and_run_on_the_stand_ins(client: docker.D
     assert host_ca is not None
     for base in results.attrs["provenance"]["bases"].values():
         assert base["host_ca"] == hashlib.sha256(host_ca.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("python", ["3.9", "3.13"])
+def test_the_other_pythons_stand_ins_take_a_plain_pip_install(
+    client: docker.DockerClient, tmp_path: Path, python: str
+) -> None:
+    (tmp_path / "app.py").write_text(f"import dateutil\n\n\ndef main():\n    return {uuid.uuid4().hex!r}\n")
+    (tmp_path / "requirements.txt").write_text(f"{SMALL_REQUIREMENT}\n")
+    (tmp_path / "imgexp.toml").write_text('[[strategy]]\nname = "current"\ndockerfile = "Dockerfile"\n')
+    (tmp_path / "Dockerfile").write_text(DOCKERFILES["Dockerfile"].replace("python:3.11-slim", f"python:{python}-slim"))
+    row = imgexp.run(project=tmp_path, base_source="standin", ca_bundle="", progress=False).iloc[0]
+    assert row["verified"], row["verify_error"]
+    assert row["base_image"] == f"imgexp/python-standin:{python}-slim" and row["python_version"].startswith(python)
