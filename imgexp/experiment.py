@@ -372,7 +372,7 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
                 f"paths not in .dockerignore: {biggest}"
             )
     buildargs = {"VENV_NAME": venv_name}
-    buildargs.update({bases.build_arg(k): resolved[k].image for k in strategy.base_kinds if k != "scratch"})
+    buildargs.update({bases.build_arg(k): resolved[k].image for k in strategy.base_kinds if k in bases.KINDS})
     buildargs.update(strategy.build_args)
     checks = _checks(definition)
     base_ids = {k: resolved[k].image_id for k in strategy.base_kinds}

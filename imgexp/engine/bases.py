@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,7 +12,7 @@ import docker
 from docker.errors import DockerException, ImageNotFound
 from docker.models.images import Image
 
-from ..errors import BaseUnavailable, NoStandinForPython
+from ..errors import BaseUnavailable, LiteralBaseUnavailable, NoStandinForPython
 from . import standins
 from .ca import find_ca_bundle
 
@@ -43,6 +43,10 @@ class BaseImage:
         return asdict(self)
 
 
+#: the kind of base of an image a project's FROM names literally: this prefix, then the image
+LITERAL = "image:"
+
+
 def build_arg(kind: str) -> str:
     """The Dockerfile build arg that names this kind of base."""
     return KINDS[kind][0]
@@ -57,12 +61,19 @@ def resolve(
 ) -> BaseImage:
     """Find, pull or bootstrap the base image of one kind.
 
+    A literal image (kind ``image:<ref>``) is used as it is, local or pulled.
     ``official`` uses python:<v> (local, else pulled); ``standin`` uses imgexp's Debian
     stand-in (local and of the current recipe, else bootstrapped, trusting the host's CA
     bundle); ``auto`` tries official first, then stand-in.
     """
     if kind == "scratch":
         return BaseImage("scratch", "scratch", "", 0, False, "empty (FROM scratch)", "")
+    if kind.startswith(LITERAL):  # used as it is: local, else pulled; never a stand-in
+        ref = kind.removeprefix(LITERAL)
+        image, reason = _local_or_pulled(client, ref, log)
+        if image is None:
+            raise LiteralBaseUnavailable(ref, reason)
+        return replace(_describe("image", ref, image, standin=False), origin="the image a FROM line names")
     official = KINDS[kind][1].format(python=python)
     reason = ""
     if source in ("auto", "official"):

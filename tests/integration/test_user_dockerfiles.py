@@ -108,3 +108,30 @@ def test_the_other_pythons_stand_ins_take_a_plain_pip_install(
     row = imgexp.run(project=tmp_path, base_source="standin", ca_bundle="", progress=False).iloc[0]
     assert row["verified"], row["verify_error"]
     assert row["base_image"] == f"imgexp/python-standin:{python}-slim" and row["python_version"].startswith(python)
+
+
+def test_a_local_image_named_literally_is_used_as_it_is_and_a_missing_one_is_one_clear_error(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    local = f"imgexp-test/company-base:{uuid.uuid4().hex[:8]}"
+    slim = bases.resolve(client, "slim", "3.11", "standin")
+    client.api.tag(slim.image_id, *local.split(":"))
+    try:
+        (tmp_path / "Dockerfile").write_text(f'FROM {local}\nCOPY . /app\nCMD ["python3", "/app/main.py"]\n')
+        (tmp_path / "Dockerfile.missing").write_text("FROM imgexp-test/not-here:1\nCOPY . /app\n")
+        (tmp_path / "main.py").write_text(f"print({uuid.uuid4().hex!r})\n")
+        (tmp_path / "imgexp.toml").write_text(
+            '[[strategy]]\nname = "current"\ndockerfile = "Dockerfile"\n'
+            '[[strategy]]\nname = "missing"\ndockerfile = "Dockerfile.missing"\n'
+            '[verify]\ncommands = ["python3 /app/main.py"]\n'
+        )
+        results = imgexp.run(project=tmp_path, ca_bundle="", progress=False).set_index("strategy")
+    finally:
+        client.images.remove(local)
+    current, missing = results.loc["current"], results.loc["missing"]
+    assert current["verified"], current["verify_error"]
+    assert current["base_image"] == local and not current["base_standin"] and current["base_id"] == slim.image_id
+    assert current["base_kind"] == "image"
+    assert missing["status"] != "ok"
+    assert "imgexp-test/not-here:1, named by a FROM line, is not available" in missing["reason"]
+    assert "`docker pull` or `docker load` imgexp-test/not-here:1 first" in missing["reason"]
