@@ -144,8 +144,10 @@ _PIP_COMMAND = """set -e
 [ -e /usr/bin/pip ] || ln -s /usr/bin/pip3 /usr/local/bin/pip
 printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
 """
-#: hooks run in the root filesystem with a clean environment: the host's PIP_* and SSL_* stay out
-_CHROOT = 'chroot "$1" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+#: hooks run in the root filesystem with a clean environment (the host's PIP_* and SSL_* stay out) and no .pyc
+_CHROOT = (
+    'chroot "$1" env -i PYTHONDONTWRITEBYTECODE=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+)
 HOST_CA_IN_ROOT = "/tmp/imgexp-host-ca.pem"
 #: the host bundle's certificates that the stand-in's store lacks, into its local store
 _SPLIT_CA = f"""import re
