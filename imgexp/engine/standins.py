@@ -8,9 +8,9 @@ apt clean-up config), the slim one also drops docs, man pages and locales as
 ``debian:<release>-slim`` does. They are tagged ``imgexp/python-standin:<v>[-slim]``,
 never ``python:*``, and labelled ``imgexp.role=standin``.
 
-Like the official images, both have ``python`` and ``pip`` on PATH, pip, setuptools and
-wheel installed (from Debian's own wheels, no .pyc) and allow ``pip install`` into their
-Python (Debian's PEP 668 ``EXTERNALLY-MANAGED`` marker is removed). They trust what the
+Like the official images, both have ``python`` and ``pip`` on PATH, pip installed (with
+setuptools and wheel up to 3.11; from Debian's own wheels, no .pyc) and allow ``pip install``
+into their Python (Debian's PEP 668 ``EXTERNALLY-MANAGED`` marker is removed). They trust what the
 host trusts: the certificates of the host's CA bundle that Debian's lacks are added to the
 system store, and ``/etc/pip.conf`` points pip at that store, so an unmodified Dockerfile's
 ``RUN pip install`` works behind a TLS-intercepting proxy. The labels
