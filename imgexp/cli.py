@@ -81,9 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     init_cmd = commands.add_parser(
         "init",
         help="write imgexp.toml and derived strategies for your project (never overwrites)",
-        description="Write DIR/imgexp.toml and DIR/imgexp/Dockerfile.{slim,multi-stage}: your Dockerfile is "
-        "strategy current, untouched; the derived ones install requirements.txt (else the pyproject.toml "
-        "project) into a virtualenv on the slim python image, and on the full one copied onto slim.",
+        description="Write DIR/imgexp.toml and DIR/imgexp/Dockerfile.{slim,multi-stage,lean}: your Dockerfile "
+        "is strategy current, untouched; the derived ones install requirements.txt (else the pyproject.toml "
+        "project) into a virtualenv on the slim python image, and on the full one copied onto slim (lean: "
+        "without the virtualenv's own pip and .pyc files).",
     )
     init_cmd.add_argument("dir", nargs="?", type=Path, default=Path("."), help="the project (default: .)")
     init_cmd.set_defaults(func=_init)
@@ -261,6 +262,8 @@ def _bases(args: argparse.Namespace) -> int:
             raise ImgexpError(f"Unknown kind of base {kind!r}: --kinds takes {', '.join(bases.KINDS)}")
         base = bases.resolve(client, kind, args.python, args.base_source, log=lambda m: print(m, file=sys.stderr))
         note = "stand-in" if base.standin else "official"
+        if base.standin:
+            note += f", trusts host CA: {'yes' if base.host_ca not in ('', 'none') else 'no'}"
         print(f"{kind:<6} {base.image:<36} {human_size(base.size_bytes):>8}  {note}  {base.image_id[:19]}")
     return 0
 

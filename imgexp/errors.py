@@ -91,6 +91,19 @@ class BaseUnavailable(ImgexpError):
         )
 
 
+class LiteralBaseUnavailable(BaseUnavailable):
+    """An image a project's FROM names literally (not python:<v>) is neither local nor pullable."""
+
+    def __init__(self, image: str, reason: str) -> None:
+        ImgexpError.__init__(
+            self,
+            f"Base image {image}, named by a FROM line, is not available: {reason}. `docker pull` or "
+            f"`docker load` {image} first (imgexp uses such an image as it is, never a stand-in), or "
+            "start the stage FROM python:<version>[-slim], for which imgexp has offline stand-ins.",
+        )
+        self.kind, self.image, self.reason = f"image:{image}", image, reason
+
+
 class CaBundleNotFound(ImgexpError):
     """The CA bundle named for builds does not exist."""
 

@@ -400,8 +400,10 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         context = make_context(strategy.dockerfile, reqs.path, INSTALL_SCRIPT)
     else:
         text = strategy.rewritten.encode() if strategy.rewritten else strategy.dockerfile.read_bytes()
-        out = settings.out
-        inside = (str(out.relative_to(definition.context)),) if out.is_relative_to(definition.context) else ()
+        outs = {settings.out, definition.out or definition.folder / PROJECT_OUT}  # a report's pages run inside it
+        inside = tuple(
+            sorted(str(o.relative_to(definition.context)) for o in outs if o.is_relative_to(definition.context))
+        )
         context = make_project_context(definition.context, text, also_ignore=inside)  # results change every run
         dockerfile = PROJECT_DOCKERFILE
         if len(context.tar) > LARGE_CONTEXT_BYTES:
@@ -411,7 +413,7 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
                 f"paths not in .dockerignore: {biggest}"
             )
     buildargs = {"VENV_NAME": venv_name}
-    buildargs.update({bases.build_arg(k): resolved[k].image for k in strategy.base_kinds if k != "scratch"})
+    buildargs.update({bases.build_arg(k): resolved[k].image for k in strategy.base_kinds if k in bases.KINDS})
     buildargs.update(strategy.build_args)
     checks = _checks(definition)
     base_ids = {k: resolved[k].image_id for k in strategy.base_kinds}

@@ -2,9 +2,10 @@
 
 The project's own Dockerfile is strategy ``current``, referenced and never modified. Two
 derived strategies install its dependencies (requirements.txt, else the pyproject.toml
-project itself) into a virtualenv: ``slim`` on the slim python image, and ``multi-stage``,
-built on the full image and copied onto the slim one. Each keeps the project's WORKDIR,
-CMD and ENTRYPOINT. No file is ever overwritten.
+project itself) into a virtualenv: ``slim`` on the slim python image; ``multi-stage``,
+built on the full image and copied onto the slim one; ``lean``, as multi-stage but the
+virtualenv has no pip of its own and no .pyc files (the builder's pip fills it). Each keeps
+the project's WORKDIR, EXPOSE, CMD and ENTRYPOINT. No file is ever overwritten.
 """
 
 from __future__ import annotations
@@ -25,10 +26,15 @@ _INSTALL = (
     "ARG IMGEXP_CA_URL\n"
     "RUN . ./.imgexp-ca.sh && python3 -m venv {venv} && {venv}/bin/pip install --no-cache-dir {what}\n"
 )
+_LEAN_INSTALL = (
+    "ARG IMGEXP_CA_URL\n"
+    "RUN . ./.imgexp-ca.sh && python3 -m venv --without-pip {venv}"
+    " && python3 -m pip --python {venv}/bin/python install --no-cache-dir --no-compile {what}\n"
+)
 
 
 def init_project(folder: str | Path) -> list[Path]:
-    """Write ``imgexp.toml`` and ``imgexp/Dockerfile.{slim,multi-stage}`` for a project.
+    """Write ``imgexp.toml`` and ``imgexp/Dockerfile.{slim,multi-stage,lean}`` for a project.
 
     Parameters
     ----------
@@ -68,6 +74,10 @@ def init_project(folder: str | Path) -> list[Path]:
     kept = "".join(line + "\n" for line in text.splitlines() if _KEPT.match(line))
     workdir = "" if re.search(r"^\s*WORKDIR\s", kept, re.IGNORECASE | re.MULTILINE) else "WORKDIR /app\n"
     install = _INSTALL.format(venv=_VENV, what=what)
+    runtime = (
+        f"FROM python:{python}-slim\n{workdir}{_first_workdir(kept)}COPY --from=build {_VENV} {_VENV}\n"
+        f"COPY . .\nENV PATH={_VENV}/bin:$PATH\n{_without_workdir(kept)}"
+    )
     files = {
         folder / DEFINITION: _definition(),
         folder / FOLDER / "Dockerfile.slim": (
@@ -77,9 +87,12 @@ def init_project(folder: str | Path) -> list[Path]:
         ),
         folder / FOLDER / "Dockerfile.multi-stage": (
             "# imgexp.description: The virtualenv built on the full python image, copied onto the slim one.\n"
-            f"FROM python:{python} AS build\n{workdir}{_first_workdir(kept)}COPY . .\n{install}"
-            f"FROM python:{python}-slim\n{workdir}{_first_workdir(kept)}COPY --from=build {_VENV} {_VENV}\n"
-            f"COPY . .\nENV PATH={_VENV}/bin:$PATH\n{_without_workdir(kept)}"
+            f"FROM python:{python} AS build\n{workdir}{_first_workdir(kept)}COPY . .\n{install}{runtime}"
+        ),
+        folder / FOLDER / "Dockerfile.lean": (
+            "# imgexp.description: Multi-stage, the virtualenv without its own pip and without .pyc files.\n"
+            f"FROM python:{python} AS build\n{workdir}{_first_workdir(kept)}COPY . .\n"
+            f"{_LEAN_INSTALL.format(venv=_VENV, what=what)}{runtime}"
         ),
     }
     existing = [str(path) for path in files if path.exists()]
@@ -125,6 +138,10 @@ dockerfile = "{FOLDER}/Dockerfile.slim"
 [[strategy]]
 name = "multi-stage"
 dockerfile = "{FOLDER}/Dockerfile.multi-stage"
+
+[[strategy]]
+name = "lean"
+dockerfile = "{FOLDER}/Dockerfile.lean"
 
 [verify]
 # shell commands run in every image with no network; each must exit 0, e.g. "python -m myservice --help"

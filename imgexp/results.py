@@ -30,7 +30,7 @@ COLUMNS: dict[str, str] = {
     ),
     "size": "size_bytes in docker's units",
     "vs_baseline_pct": "change of size_bytes against the baseline strategy (base; a project's first strategy), in %",
-    "base_kind": "kind of base the final stage starts from: full, slim, alpine or scratch",
+    "base_kind": "kind of base the final stage starts from: full, slim, alpine, scratch, or image (a project's own)",
     "base_image": "the base image's reference",
     "base_id": "the base image's id",
     "base_digest": "the base's repository digest, or its id for a stand-in",

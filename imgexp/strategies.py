@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .engine.bases import KINDS
+from .engine.bases import KINDS, LITERAL
 from .errors import DockerfilesNotFound, InvalidStrategy, StrategyNotFound
 from .paths import DEFAULT_DOCKERFILES
 from .project import ProjectStrategy
@@ -147,7 +147,7 @@ def parse(name: str, path: Path, default_python: str = "/opt/$VENV_NAME/bin/pyth
                 start, end = match.span(1)
                 lines[number - 1] = line[:start] + "${" + KINDS[kind][0] + "}" + line[end:]
             else:
-                kind = _kind_of(image, stage_kind, path)
+                kind = _kind_of(image, stage_kind, path, literal)
             if kind not in kinds:
                 kinds.append(kind)
             if stage:
@@ -197,7 +197,7 @@ def check_builder(strategy: Strategy, builder: str) -> None:
         )
 
 
-def _kind_of(image: str, stage_kind: dict[str, str], path: Path) -> str:
+def _kind_of(image: str, stage_kind: dict[str, str], path: Path, literal: bool = False) -> str:
     if image.lower() in stage_kind:
         return stage_kind[image.lower()]
     if image.lower() == "scratch":
@@ -205,10 +205,13 @@ def _kind_of(image: str, stage_kind: dict[str, str], path: Path) -> str:
     match = _ARG_REF.match(image)
     if match and match.group(1) in BASE_ARGS:
         return BASE_ARGS[match.group(1)]
+    if literal and "$" not in image:  # a project's own image (ubuntu:24.04, python:3.11.9-slim): used as it is
+        return LITERAL + image
     raise InvalidStrategy(
         str(path),
         f"FROM {image} names no base build arg; start each stage FROM one of "
         f"{', '.join('${' + a + '}' for a in BASE_ARGS)} or an earlier stage (a project's Dockerfile "
-        "may also name python:<version>, python:<version>-slim or python:<version>-alpine), so imgexp "
-        "can swap official images and offline stand-ins",
+        "may also name any image literally: python:<version>[-slim|-alpine], swapped for a stand-in "
+        "where it cannot be had, or another image, used as it is), so imgexp can swap official images "
+        "and offline stand-ins",
     )

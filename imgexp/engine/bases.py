@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import docker
 from docker.errors import DockerException, ImageNotFound
 from docker.models.images import Image
 
-from ..errors import BaseUnavailable, NoStandinForPython
+from ..errors import BaseUnavailable, LiteralBaseUnavailable, NoStandinForPython
 from . import standins
+from .ca import find_ca_bundle
 
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 BaseSource = Literal["auto", "official", "standin"]
 #: kind of base -> (build arg that names it, official tag for a Python version)
 KINDS = {
@@ -33,9 +37,14 @@ class BaseImage:
     standin: bool
     origin: str
     digest: str
+    host_ca: str = ""  # a stand-in's imgexp.standin.host-ca: the sha256 of the host CA bundle it trusts
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: the kind of base of an image a project's FROM names literally: this prefix, then the image
+LITERAL = "image:"
 
 
 def build_arg(kind: str) -> str:
@@ -52,11 +61,19 @@ def resolve(
 ) -> BaseImage:
     """Find, pull or bootstrap the base image of one kind.
 
+    A literal image (kind ``image:<ref>``) is used as it is, local or pulled.
     ``official`` uses python:<v> (local, else pulled); ``standin`` uses imgexp's Debian
-    stand-in (local, else bootstrapped); ``auto`` tries official first, then stand-in.
+    stand-in (local and of the current recipe, else bootstrapped, trusting the host's CA
+    bundle); ``auto`` tries official first, then stand-in.
     """
     if kind == "scratch":
         return BaseImage("scratch", "scratch", "", 0, False, "empty (FROM scratch)", "")
+    if kind.startswith(LITERAL):  # used as it is: local, else pulled; never a stand-in
+        ref = kind.removeprefix(LITERAL)
+        image, reason = _local_or_pulled(client, ref, log)
+        if image is None:
+            raise LiteralBaseUnavailable(ref, reason)
+        return replace(_describe("image", ref, image, standin=False), origin="the image a FROM line names")
     official = KINDS[kind][1].format(python=python)
     reason = ""
     if source in ("auto", "official"):
@@ -70,14 +87,32 @@ def resolve(
     if python not in standins.DEBIAN_RELEASES:
         raise NoStandinForPython(python, list(standins.DEBIAN_RELEASES), reason or "stand-ins were asked for")
     tag = standins.tag_for(kind, python)
+    bundle = host_ca_bundle()
+    wanted = {"imgexp.standin.recipe": standins.recipe(kind, python)}
+    wanted["imgexp.standin.host-ca"] = standins.host_ca_label(bundle)
     try:
         image = client.images.get(tag)
+        stale = {key for key, value in wanted.items() if (image.labels or {}).get(key) != value}
     except ImageNotFound:
+        image, stale = None, set()
+    if image is None or stale:
         if log:
-            log(f"bootstrapping stand-in {tag} from Debian's packages (a minute or two)")
-        standins.bootstrap(client, kind, python, log=log)
+            why = f"its {' and '.join(sorted(stale))} changed" if stale else "none is local"
+            log(f"bootstrapping stand-in {tag} from Debian's packages ({why}; a minute or two)")
+        standins.bootstrap(client, kind, python, log=log, ca_bundle=bundle)
+        if image is not None:  # the old one, untagged now: gone unless images built on it keep it
+            with contextlib.suppress(DockerException):
+                client.images.remove(str(image.attrs["Id"]))
         image = client.images.get(tag)
     return _describe(kind, tag, image, standin=True)
+
+
+def host_ca_bundle() -> Path | None:
+    """What the host trusts: its configured bundle (find_ca_bundle), else its system store's, else none.
+
+    Not the run's ``ca_bundle`` option: a stand-in is shared by every run on the engine.
+    """
+    return find_ca_bundle() or (SYSTEM_CA_BUNDLE if SYSTEM_CA_BUNDLE.is_file() else None)
 
 
 def _local_or_pulled(
@@ -110,4 +145,5 @@ def _describe(kind: str, ref: str, image: Image, standin: bool) -> BaseImage:
         standin=standin,
         origin=origin,
         digest=str(digests[0]) if digests else image_id,
+        host_ca=labels.get("imgexp.standin.host-ca", "") if standin else "",
     )

@@ -7,17 +7,28 @@ are cleaned as the official debian images are (no .deb cache, no apt lists, the 
 apt clean-up config), the slim one also drops docs, man pages and locales as
 ``debian:<release>-slim`` does. They are tagged ``imgexp/python-standin:<v>[-slim]``,
 never ``python:*``, and labelled ``imgexp.role=standin``.
+
+Like the official images, both have ``python`` and ``pip`` on PATH, pip installed (with
+setuptools and wheel up to 3.11; from Debian's own wheels, no .pyc) and allow ``pip install``
+into their Python (Debian's PEP 668 ``EXTERNALLY-MANAGED`` marker is removed). They trust what the
+host trusts: the certificates of the host's CA bundle that Debian's lacks are added to the
+system store, and ``/etc/pip.conf`` points pip at that store, so an unmodified Dockerfile's
+``RUN pip install`` works behind a TLS-intercepting proxy. The labels
+``imgexp.standin.recipe`` (with a digest of the recipe) and ``imgexp.standin.host-ca``
+(the bundle's sha256) say how a stand-in was made; bases.resolve rebuilds an older one.
 """
 
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import os
 import shlex
 import subprocess
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 import docker
@@ -25,11 +36,20 @@ import docker
 from ..errors import StandinBootstrapFailed
 
 #: Python version -> the Debian release whose python3 it is
-DEBIAN_RELEASES = {"3.11": "bookworm"}
+DEBIAN_RELEASES = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 STANDIN_REPOSITORY = "imgexp/python-standin"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 _PYTHON = ["python3", "python3-venv", "python-is-python3", "ca-certificates", "netbase", "tzdata"]
+#: what brings pip: Debian's wheels, which the recipe installs; bullseye's python3-pip (no PEP 668 marker
+#: there; apt leaves out its recommends, a compiler and python3-dev, as mmdebstrap installs none)
+_PIP_PACKAGES = {
+    "bullseye": ["python3-pip"],
+    "bookworm": ["python3-pip-whl", "python3-setuptools-whl", "python3-wheel-whl"],
+    "trixie": ["python3-pip-whl"],
+}
+#: the distributions python:<v> has in its system Python (from 3.12 on, pip alone)
+_DISTRIBUTIONS = {"bookworm": "pip setuptools wheel", "trixie": "pip"}
 #: buildpack-deps:<release> (curl, scm and full layers), which python:<v> is built on
 _BUILDPACK_DEPS = [
     "curl",
@@ -83,6 +103,7 @@ _BUILDPACK_DEPS = [
     "zlib1g-dev",
     "python3-dev",
 ]
+#: kind of stand-in -> its packages but those that bring pip (packages() adds them)
 PACKAGES = {"full": _BUILDPACK_DEPS + _PYTHON, "slim": _PYTHON}
 
 #: apt settings of the official debian images (debuerreotype): no .deb cache, no lists bloat
@@ -109,20 +130,88 @@ _SLIM_DPKG_OPTIONS = [
 ]
 
 
+#: pip, setuptools and wheel into the system Python from Debian's wheels, as python:<v> has them
+_PIP = """set -e
+rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
+set -- /usr/share/python-wheels/pip-*.whl
+python3 "$1/pip" install --quiet --no-index --no-compile --no-cache-dir \\
+    --find-links /usr/share/python-wheels {distributions}
+printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
+rm -rf /root/.cache
+"""
+#: bullseye's python3-pip has pip3 only: pip beside it
+_PIP_COMMAND = """set -e
+[ -e /usr/bin/pip ] || ln -s /usr/bin/pip3 /usr/local/bin/pip
+printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
+"""
+#: hooks run in the root filesystem with a clean environment (the host's PIP_* and SSL_* stay out) and no .pyc
+_CHROOT = (
+    'chroot "$1" env -i PYTHONDONTWRITEBYTECODE=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+)
+HOST_CA_IN_ROOT = "/tmp/imgexp-host-ca.pem"
+#: the host bundle's certificates that the stand-in's store lacks, into its local store
+_SPLIT_CA = f"""import re
+pem = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
+have = {{"".join(c.split()) for c in pem.findall(open("/etc/ssl/certs/ca-certificates.crt").read())}}
+new = [c for c in pem.findall(open("{HOST_CA_IN_ROOT}").read()) if "".join(c.split()) not in have]
+for i, cert in enumerate(new):
+    open(f"/usr/local/share/ca-certificates/imgexp-host-{{i}}.crt", "w").write(cert + "\\n")
+"""
+
+
 def tag_for(kind: str, python: str) -> str:
     """The stand-in's tag: imgexp/python-standin:3.11 or :3.11-slim."""
     return f"{STANDIN_REPOSITORY}:{python}{'-slim' if kind == 'slim' else ''}"
 
 
-def command(kind: str, python: str) -> list[str]:
+def packages(kind: str, python: str) -> list[str]:
+    """The Debian packages of a stand-in."""
+    return PACKAGES[kind] + _PIP_PACKAGES[DEBIAN_RELEASES[python]]
+
+
+def command(kind: str, python: str, ca_bundle: Path | None = None) -> list[str]:
     """The mmdebstrap command that writes the stand-in's root filesystem as a tar to stdout."""
     release = DEBIAN_RELEASES[python]
-    argv = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES[kind])]
+    argv = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(packages(kind, python))]
     argv += [f"--aptopt={opt}" for opt in _APT_OPTIONS]
     if kind == "slim":
         argv += [f"--dpkgopt={opt}" for opt in _SLIM_DPKG_OPTIONS]
+    pip = _PIP.format(distributions=_DISTRIBUTIONS[release]) if release in _DISTRIBUTIONS else _PIP_COMMAND
+    argv += [f"--customize-hook={_CHROOT} sh -c {shlex.quote(pip)}"]
+    if ca_bundle is not None:
+        argv += [
+            f"--customize-hook=upload {ca_bundle} {HOST_CA_IN_ROOT}",
+            f"--customize-hook={_CHROOT} python3 -c {shlex.quote(_SPLIT_CA)}",
+            f'--customize-hook=rm -f "$1{HOST_CA_IN_ROOT}" && {_CHROOT} update-ca-certificates',
+        ]
     mirror = os.environ.get("IMGEXP_DEBIAN_MIRROR") or DEFAULT_MIRROR
     return [*argv, release, "-", mirror]
+
+
+def recipe(kind: str, python: str) -> str:
+    """What the label imgexp.standin.recipe holds: a summary and a digest of the recipe."""
+    argv = command(kind, python)[:-1]  # the mirror is where, not what
+    digest = hashlib.sha256(json.dumps([argv, _changes(kind, python)]).encode()).hexdigest()[:12]
+    release = DEBIAN_RELEASES[python]
+    pip = _DISTRIBUTIONS.get(release, "pip setuptools wheel").replace(" ", ", ")
+    return f"mmdebstrap --variant=minbase {release} + {len(packages(kind, python))} packages + {pip} (recipe {digest})"
+
+
+def host_ca_label(ca_bundle: Path | None) -> str:
+    """What the label imgexp.standin.host-ca holds: the sha256 of the host's bundle, or none."""
+    return hashlib.sha256(ca_bundle.read_bytes()).hexdigest() if ca_bundle is not None else "none"
+
+
+def _changes(kind: str, python: str) -> list[str]:
+    """The image config of a stand-in, as docker import's changes (labels but the recipe's own)."""
+    return [
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ENV LANG=C.UTF-8",
+        'CMD ["python3"]',
+        "LABEL imgexp.role=standin",
+        f"LABEL imgexp.standin.kind={kind}",
+        f"LABEL imgexp.standin.python={python}",
+    ]
 
 
 def bootstrap(
@@ -130,23 +219,19 @@ def bootstrap(
     kind: str,
     python: str,
     log: Callable[[str], None] | None = None,
+    ca_bundle: Path | None = None,
 ) -> str:
-    """Build the stand-in for one kind of base and return its image id.
+    """Build the stand-in for one kind of base, trusting ``ca_bundle`` too, and return its image id.
 
     The root filesystem streams from mmdebstrap straight into the engine's import,
     so no tarball is kept on disk or in memory.
     """
     tag = tag_for(kind, python)
-    argv = command(kind, python)
-    recipe = f"mmdebstrap --variant=minbase {DEBIAN_RELEASES[python]} + {len(PACKAGES[kind])} packages"
+    argv = command(kind, python, ca_bundle)
     changes = [
-        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "ENV LANG=C.UTF-8",
-        'CMD ["python3"]',
-        "LABEL imgexp.role=standin",
-        f"LABEL imgexp.standin.kind={kind}",
-        f"LABEL imgexp.standin.python={python}",
-        f'LABEL imgexp.standin.recipe="{recipe}"',
+        *_changes(kind, python),
+        f'LABEL imgexp.standin.recipe="{recipe(kind, python)}"',
+        f"LABEL imgexp.standin.host-ca={host_ca_label(ca_bundle)}",
     ]
     tail: collections.deque[str] = collections.deque(maxlen=30)
     try:

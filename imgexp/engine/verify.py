@@ -22,9 +22,16 @@ import importlib, importlib.metadata as md, json, os, platform, re, sys
 MARKER = "IMGEXP-VERIFY "
 norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
 modules = {}
-for module, dists in md.packages_distributions().items():
-    for dist in dists:
-        modules.setdefault(norm(dist), set()).add(module)
+if hasattr(md, "packages_distributions"):
+    for module, dists in md.packages_distributions().items():
+        for dist in dists:
+            modules.setdefault(norm(dist), set()).add(module)
+else:  # Python 3.9: what packages_distributions reads there since 3.10
+    for d in md.distributions():
+        top = (d.read_text("top_level.txt") or "").split() or {
+            f.parts[0] if len(f.parts) > 1 else f.with_suffix("").name for f in d.files or () if f.suffix == ".py"
+        }
+        modules.setdefault(norm(d.metadata["Name"]), set()).update(top)
 installed = {norm(d.metadata["Name"]): (d.metadata["Name"], d.version) for d in md.distributions()}
 imports = {}
 for name in json.loads(sys.argv[1]):

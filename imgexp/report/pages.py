@@ -24,7 +24,7 @@ from ..units import human_size
 from .tables import field_table
 
 #: the Settings options that are paths
-PATHS = ("requirements", "dockerfiles", "out", "ca_bundle")
+PATHS = ("requirements", "dockerfiles", "out", "ca_bundle", "project")
 
 
 def resolve(path: str | Path) -> Path:
@@ -177,6 +177,10 @@ def provenance_facts(results: pd.DataFrame) -> dict[str, str]:
     }
     for kind, base in provenance["bases"].items():
         origin = "offline stand-in, not the official image" if base["standin"] else "official image"
+        if base["standin"]:
+            host_ca = base.get("host_ca", "")
+            trusts = f"yes, sha256 {host_ca}" if host_ca not in ("", "none") else "no"
+            origin += f"; stand-in trusts host CA: {trusts}"
         facts[f"{kind} base"] = f"{base['image']} {base['digest']} ({human_size(base['size_bytes'])}, {origin})"
     facts.update(
         {

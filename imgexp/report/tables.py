@@ -161,9 +161,10 @@ def layer_table(layers: pd.DataFrame) -> Styler:
 def package_table(packages: pd.DataFrame, top: int = 15) -> Styler:
     """The ``top`` largest distributions of one image (imgexp.measure.packages.top_packages), in human units."""
     shown = top_packages(packages, top)
+    twice = shown["distribution"].duplicated(keep=False)  # e.g. pip in the system Python and in a venv
     table = pd.DataFrame(
         {
-            "distribution": shown["distribution"],
+            "distribution": shown["distribution"].where(~twice, shown["distribution"] + " (" + shown["location"] + ")"),
             "version": shown["version"],
             "location": shown["location"],
             "files": shown["files"],

@@ -21,7 +21,7 @@ EXPECTED_OUTPUT = {
     "compare.ipynb": "smallest first: multi-stage < slim < base; every image works\n",
     "inspect.ipynb": "imgexp/python-standin:3.11-slim: linux/amd64, Python 3.11\n",
     "diff.ipynb": "imgexp/python-standin:3.11-slim -> imgexp/python-standin:3.11: distribution 1, file 20, "
-    "finding 3, image 2, layer 2, system-package 425\n",
+    "finding 3, image 2, layer 2, system-package 426\n",
 }
 
 

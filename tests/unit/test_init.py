@@ -29,15 +29,18 @@ def test_init_writes_a_definition_that_loads_and_strategies_that_keep_the_projec
         "imgexp.toml",
         "imgexp/Dockerfile.slim",
         "imgexp/Dockerfile.multi-stage",
+        "imgexp/Dockerfile.lean",
     ]
     settings = Settings(project=folder)
-    assert [s.name for s in settings.chosen] == ["current", "slim", "multi-stage"]
+    assert [s.name for s in settings.chosen] == ["current", "slim", "multi-stage", "lean"]
     assert settings.python == "3.12"  # the Dockerfile's
     assert (folder / "Dockerfile").read_text() == DOCKERFILE
     multi = (folder / "imgexp" / "Dockerfile.multi-stage").read_text()
     assert "FROM python:3.12 AS build" in multi and "FROM python:3.12-slim\n" in multi
     assert "pip install --no-cache-dir .\n" in multi
-    for text in (multi, (folder / "imgexp" / "Dockerfile.slim").read_text()):
+    lean = (folder / "imgexp" / "Dockerfile.lean").read_text()
+    assert "python3 -m venv --without-pip /opt/venv" in lean and "--no-compile .\n" in lean
+    for text in (multi, lean, (folder / "imgexp" / "Dockerfile.slim").read_text()):
         assert "WORKDIR /srv\n" in text and text.endswith('EXPOSE 8000\nCMD ["python", "app.py"]\n')
 
 

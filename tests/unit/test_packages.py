@@ -13,6 +13,7 @@ from imgexp.measure.packages import (
     part_of,
     top_packages,
 )
+from imgexp.report.tables import package_table
 
 
 @pytest.mark.parametrize(
@@ -233,3 +234,12 @@ def test_top_packages(sizes: list[int], top: int, names: list[str], others: dict
     assert (last["location"], last["version"]) == ("", "")
     for column, value in others.items():
         assert last[column] == value
+
+
+def test_the_package_table_tells_apart_a_distribution_in_two_site_directories() -> None:
+    packages = _sized(400, 40)
+    packages["distribution"] = "pip"  # in the system Python and in a venv, as python:* images with a venv have
+    packages["location"] = ["opt/venv/lib/python3.11/site-packages", "usr/local/lib/python3.11/dist-packages"]
+    html = package_table(packages).to_html()
+    assert "pip (opt/venv/lib/python3.11/site-packages)" in html
+    assert "pip (usr/local/lib/python3.11/dist-packages)" in html

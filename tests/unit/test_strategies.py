@@ -331,11 +331,19 @@ def test_a_projects_literal_python_from_becomes_its_base_build_arg(
     ("text", "literal", "says"),
     [
         pytest.param("FROM python:3.11-slim\n", False, "names no base build arg", id="not-in-a-shipped-strategy"),
-        pytest.param("FROM python:3.11.9-slim-bookworm\n", True, "names no base build arg", id="pinned-variant"),
-        pytest.param("FROM ubuntu:24.04\n", True, "names no base build arg", id="another-image"),
+        pytest.param("FROM ubuntu:24.04\n", False, "names no base build arg", id="another-image-shipped"),
+        pytest.param("ARG BASE=ubuntu\nFROM ${BASE}\n", True, "names no base build arg", id="another-arg"),
         pytest.param("FROM python:3.11 AS a\nFROM python:3.12-slim\n", True, "one Python version", id="two-versions"),
     ],
 )
 def test_other_literal_images_are_refused(tmp_path: Path, text: str, literal: bool, says: str) -> None:
     with pytest.raises(InvalidStrategy, match=says):
         strategies.parse("s", _write(tmp_path, "s", text), literal=literal)
+
+
+@pytest.mark.parametrize("image", ["ubuntu:24.04", "python:3.11.9-slim-bookworm", "gcr.io/distroless/python3-debian12"])
+def test_a_projects_other_images_are_used_as_they_are(tmp_path: Path, image: str) -> None:
+    text = f"FROM python:3.11 AS build\nFROM {image}\nCOPY --from=build /usr /usr\n"
+    strategy = strategies.parse("s", _write(tmp_path, "s", text), literal=True)
+    assert strategy.base_kinds == ("full", f"image:{image}") and strategy.base_kind == f"image:{image}"
+    assert strategy.rewritten is not None and f"FROM {image}\n" in strategy.rewritten

@@ -1,0 +1,3 @@
+"""shortlinks: a tiny URL shortener, imgexp's example project."""
+
+__version__ = "0.1.0"
