@@ -10,7 +10,9 @@ builder here; the others are built here with the same marker bundle.
 from __future__ import annotations
 
 import io
+import json
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +23,7 @@ import pytest
 import imgexp
 from imgexp import strategies
 from imgexp.engine.context import make_context
-from imgexp.measure.savestream import open_stream, save_chunks
+from imgexp.measure.savestream import save_chunks
 
 from ..helpers import WRITEUP_STRATEGIES
 
@@ -33,19 +35,29 @@ def _marker_lines(certificate: bytes) -> list[bytes]:
 
 
 def _layer_files(client: docker.DockerClient, image: str) -> Iterator[tuple[str, bytes]]:
-    """Every regular file of every layer of an image, streamed from `docker save`."""
-    with tarfile.open(fileobj=open_stream(save_chunks(client, image)), mode="r|") as saved:
-        for member in saved:
-            if not member.name.endswith("layer.tar"):
-                continue
-            layer = saved.extractfile(member)
-            assert layer is not None
-            with tarfile.open(fileobj=layer, mode="r|") as files:
-                for item in files:
-                    if item.isfile():
-                        handle = files.extractfile(item)
-                        assert handle is not None
-                        yield f"{member.name}:{item.name}", handle.read()
+    """Every regular file of every layer of an image, from `docker save`.
+
+    The layers are the ones manifest.json lists: `<id>/layer.tar` before Docker 25, OCI
+    blobs (`blobs/sha256/<digest>`, gzip-compressed on the containerd image store) since.
+    """
+    with tempfile.TemporaryFile() as saved_file:
+        for chunk in save_chunks(client, image):
+            saved_file.write(chunk)
+        saved_file.seek(0)
+        with tarfile.open(fileobj=saved_file) as saved:
+            manifest = saved.extractfile("manifest.json")
+            assert manifest is not None
+            layers = json.load(manifest)[0]["Layers"]
+            assert layers, "the saved image lists no layers"
+            for name in layers:
+                layer = saved.extractfile(name)
+                assert layer is not None
+                with tarfile.open(fileobj=layer, mode="r:*") as files:
+                    for item in files:
+                        if item.isfile():
+                            handle = files.extractfile(item)
+                            assert handle is not None
+                            yield f"{name}:{item.name}", handle.read()
 
 
 def _holders(client: docker.DockerClient, image: str, markers: list[bytes]) -> list[str]:
