@@ -1,8 +1,8 @@
 """``imgexp init``: an experiment definition and derived strategies for a user's project.
 
-The project's own Dockerfile is strategy ``current``, referenced and never modified. Two
-derived strategies install its dependencies (requirements.txt, else the pyproject.toml
-project itself) into a virtualenv: ``slim`` on the slim python image; ``multi-stage``,
+The project's own Dockerfile is strategy ``current``, referenced and never modified. The
+derived strategies install its dependencies (a uv.lock with uv, else requirements.txt, else
+the pyproject.toml project itself with pip) into a virtualenv: ``slim`` on the slim python image; ``multi-stage``,
 built on the full image and copied onto the slim one; ``lean``, as multi-stage but the
 virtualenv has no pip of its own and no .pyc files (the builder's pip fills it). Each keeps
 the project's WORKDIR, EXPOSE, CMD and ENTRYPOINT. No file is ever overwritten.
@@ -26,6 +26,15 @@ _INSTALL = (
     "ARG IMGEXP_CA_URL\n"
     "RUN . ./.imgexp-ca.sh && python3 -m venv {venv} && {venv}/bin/pip install --no-cache-dir {what}\n"
 )
+#: a uv.lock is installed as it locks it: uv (from a tool venv removed in the same step) syncs the
+#: project and its locked dependencies, no dev group, into the virtualenv; uv writes no .pyc and no pip
+_UV_INSTALL = (
+    "ARG IMGEXP_CA_URL\n"
+    "RUN . ./.imgexp-ca.sh && python3 -m venv /opt/imgexp-tools"
+    " && /opt/imgexp-tools/bin/pip install --no-cache-dir uv"
+    " && UV_PROJECT_ENVIRONMENT={venv} UV_PYTHON_DOWNLOADS=never /opt/imgexp-tools/bin/uv sync --frozen --no-dev"
+    " --no-editable --no-cache --python python3 && rm -rf /opt/imgexp-tools\n"
+)
 _LEAN_INSTALL = (
     "ARG IMGEXP_CA_URL\n"
     "RUN . ./.imgexp-ca.sh && python3 -m venv --without-pip {venv}"
@@ -39,7 +48,8 @@ def init_project(folder: str | Path) -> list[Path]:
     Parameters
     ----------
     folder
-        The project: its ``Dockerfile``, and a ``requirements.txt`` or a ``pyproject.toml``.
+        The project: its ``Dockerfile``, and a ``uv.lock`` with its ``pyproject.toml``, a
+        ``requirements.txt`` or a ``pyproject.toml``.
 
     Returns
     -------
@@ -58,7 +68,10 @@ def init_project(folder: str | Path) -> list[Path]:
         raise InvalidProject(
             str(dockerfile), "(file)", "no Dockerfile", "Run imgexp init in the folder of your Dockerfile"
         )
-    if (folder / "requirements.txt").is_file():
+    uv = (folder / "uv.lock").is_file() and (folder / "pyproject.toml").is_file()
+    if uv:
+        what = "uv.lock"
+    elif (folder / "requirements.txt").is_file():
         what = "-r requirements.txt"
     elif (folder / "pyproject.toml").is_file():
         what = "."
@@ -73,7 +86,8 @@ def init_project(folder: str | Path) -> list[Path]:
     python = _python(folder, text)
     kept = "".join(line + "\n" for line in text.splitlines() if _KEPT.match(line))
     workdir = "" if re.search(r"^\s*WORKDIR\s", kept, re.IGNORECASE | re.MULTILINE) else "WORKDIR /app\n"
-    install = _INSTALL.format(venv=_VENV, what=what)
+    install = _UV_INSTALL.format(venv=_VENV) if uv else _INSTALL.format(venv=_VENV, what=what)
+    lean_install = install if uv else _LEAN_INSTALL.format(venv=_VENV, what=what)
     runtime = (
         f"FROM python:{python}-slim\n{workdir}{_first_workdir(kept)}COPY --from=build {_VENV} {_VENV}\n"
         f"COPY . .\nENV PATH={_VENV}/bin:$PATH\n{_without_workdir(kept)}"
@@ -92,7 +106,7 @@ def init_project(folder: str | Path) -> list[Path]:
         folder / FOLDER / "Dockerfile.lean": (
             "# imgexp.description: Multi-stage, the virtualenv without its own pip and without .pyc files.\n"
             f"FROM python:{python} AS build\n{workdir}{_first_workdir(kept)}COPY . .\n"
-            f"{_LEAN_INSTALL.format(venv=_VENV, what=what)}{runtime}"
+            f"{lean_install}{runtime}"
         ),
     }
     existing = [str(path) for path in files if path.exists()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -65,3 +66,34 @@ def test_init_then_run_builds_verifies_and_measures_every_strategy(
         assert rows[name]["verified"], rows[name]["verify_error"]
         assert rows[name]["base_standin"] and any(f.startswith("python-dateutil==") for f in rows[name]["pip_freeze"])
     assert "vs current" in run.stdout and "multi-stage" in run.stdout
+
+
+def test_a_uv_lock_is_installed_with_uv_at_its_locked_versions(
+    tmp_path: Path, marker_ca_bundle: tuple[Path, bytes]
+) -> None:
+    """uv.lock (tests/integration/data/dateapp.uv.lock, made by `uv lock` for PYPROJECT) wins over pip."""
+    (tmp_path / "app.py").write_text(APP + f"# {uuid.uuid4().hex}\n")
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    lock = (Path(__file__).parent / "data" / "dateapp.uv.lock").read_text()
+    (tmp_path / "uv.lock").write_text(lock)
+    imgexp = [sys.executable, "-m", "imgexp"]
+    subprocess.run([*imgexp, "init", str(tmp_path)], capture_output=True, text=True, check=True)
+    assert "uv sync --frozen --no-dev" in (tmp_path / "imgexp" / "Dockerfile.lean").read_text()
+    definition = tmp_path / "imgexp.toml"
+    definition.write_text(definition.read_text().replace("commands = []", f"commands = [{json.dumps(SMOKE)}]"))
+    run = subprocess.run(
+        [*imgexp, "run", "--project", str(tmp_path), "--strategies", "slim,lean", "--base-source", "standin",
+         "--quiet", "--ca-bundle", str(marker_ca_bundle[0])],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr + run.stdout
+    rows = json.loads((tmp_path / "imgexp-results" / "results.json").read_text())["rows"]
+    locked = {package["version"] for package in tomllib.loads(lock)["package"]}
+    for row in rows:
+        assert row["verified"], row["verify_error"]
+        pins = dict(f.partition("==")[::2] for f in row["pip_freeze"])
+        versions = {pins[name] for name in ("python-dateutil", "tzdata") if name in pins}
+        assert versions and versions <= locked, row["pip_freeze"]
+        assert "uv" not in pins  # the tool venv went in the same step

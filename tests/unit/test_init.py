@@ -44,6 +44,17 @@ def test_init_writes_a_definition_that_loads_and_strategies_that_keep_the_projec
         assert "WORKDIR /srv\n" in text and text.endswith('EXPOSE 8000\nCMD ["python", "app.py"]\n')
 
 
+def test_a_uv_lock_is_synced_with_uv_and_wins_over_requirements(tmp_path: Path) -> None:
+    folder = _project(tmp_path, "requirements.txt", DOCKERFILE)
+    (folder / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    (folder / "uv.lock").write_text("version = 1\n")
+    init_project(folder)
+    for name in ("slim", "multi-stage", "lean"):
+        text = (folder / "imgexp" / f"Dockerfile.{name}").read_text()
+        assert "uv sync --frozen --no-dev" in text and "rm -rf /opt/imgexp-tools" in text
+        assert "pip install --no-cache-dir -r requirements.txt" not in text
+
+
 @pytest.mark.parametrize(
     ("dependencies", "dockerfile", "extra", "python", "install", "workdir"),
     [
