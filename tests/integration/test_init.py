@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 import uuid
 from pathlib import Path
 
 import docker
+
+from imgexp.project import tomllib  # tomli before Python 3.11
 
 APP = """from dateutil import parser
 
