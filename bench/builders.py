@@ -2,9 +2,10 @@
 
 Each strategy is built with ``imgexp run --timings`` under each builder: cold (no cache),
 warm (every step cached) and changed (one requirement added to requirements.txt, cache
-on). Builders alternate within each round so that a busy machine weighs on both; the
-median over ``--rounds`` is printed per strategy and builder, with BuildKit / classic
-ratios. Strategies only BuildKit builds (cache mounts) show ``-`` under classic.
+on). Each round builds under the classic builder, then under BuildKit (the order
+alternates from round to round, so that a busy machine weighs on both); the median over
+``--rounds`` is printed per strategy and builder, with BuildKit / classic ratios.
+Strategies only BuildKit builds (cache mounts) show ``-`` under classic.
 
 BuildKit's ``--no-cache`` still keeps cache mounts (pip's downloads): that is what they are
 for, so a cold build of a cache-mount strategy downloads nothing a previous build fetched.
@@ -29,10 +30,12 @@ BUILDERS = ("classic", "buildkit")
 DEFAULT_STRATEGIES = "slim,multi-stage,multi-stage-lean,docker-init,multi-stage-cachemount"
 
 
-def one_round(strategies: list[str], requirements: Path, work: Path) -> dict[tuple[str, str, str], float]:
-    """(strategy, builder, time) -> seconds, each builder building every strategy it can, cold first."""
+def one_round(
+    strategies: list[str], requirements: Path, work: Path, builders: tuple[str, ...]
+) -> dict[tuple[str, str, str], float]:
+    """(strategy, builder, time) -> seconds, each builder in turn building every strategy it can."""
     seconds: dict[tuple[str, str, str], float] = {}
-    for builder in BUILDERS:
+    for builder in builders:
         buildable = [s for s in strategies if builder == "buildkit" or not load(s).buildkit_line]
         results = imgexp.run(
             strategies=buildable,
@@ -61,7 +64,8 @@ def main() -> None:
     rounds = []
     with tempfile.TemporaryDirectory() as work:
         for number in range(1, args.rounds + 1):
-            rounds.append(one_round(strategies, args.requirements, Path(work)))
+            order = BUILDERS if number % 2 else BUILDERS[::-1]
+            rounds.append(one_round(strategies, args.requirements, Path(work), order))
             print(f"round {number} done", flush=True)
     print(f"{'strategy':24} {'builder':16} {'cold':>8} {'warm':>8} {'changed':>8}")
     for strategy in strategies:

@@ -36,13 +36,23 @@ def lint_dockerfile(dockerfile: Path) -> pd.DataFrame | None:
     binary = hadolint()
     if binary is None:
         return None
-    done = subprocess.run(
-        [binary, "--format", "json", "--no-fail", str(dockerfile)], capture_output=True, text=True, timeout=120
-    )
-    findings = json.loads(done.stdout or "[]") if done.returncode == 0 else []
-    if done.returncode != 0:  # hadolint could not read the file: say so as one finding
-        findings = [{"line": 0, "code": "hadolint", "level": "error", "message": done.stderr.strip()}]
+    try:  # in the Dockerfile's folder: a project's own .hadolint.yaml applies, the caller's does not
+        done = subprocess.run(
+            [binary, "--format", "json", "--no-fail", str(dockerfile)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path(dockerfile).parent if Path(dockerfile).parent.is_dir() else None,
+        )
+        findings = json.loads(done.stdout or "[]") if done.returncode == 0 else [_failure(done.stderr)]
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:  # never a gate: say so, go on
+        findings = [_failure(str(exc))]
     return pd.DataFrame([{c: f.get(c) for c in LINT_COLUMNS} for f in findings], columns=list(LINT_COLUMNS))
+
+
+def _failure(message: str) -> dict[str, object]:
+    """hadolint failing on a file, as one finding."""
+    return {"line": 0, "code": "hadolint", "level": "error", "message": message.strip()}
 
 
 def write_lint(out: Path, strategy: str, findings: pd.DataFrame) -> None:

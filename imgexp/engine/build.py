@@ -68,7 +68,7 @@ def build_image(
     started = time.monotonic()
     try:
         ledger = Ledger.of(client)
-        previous = _image_id(client, tag) if tag else ""
+        previous = image_id_of(client, tag) if tag else ""
         chunks = client.api.build(
             fileobj=io.BytesIO(context),
             custom_context=True,
@@ -107,14 +107,20 @@ def build_image(
         fail_build(client, strategy, step or "the Dockerfile", tail, exc.explanation or str(exc))
     except CONNECTION_LOST as exc:
         raise EngineStopped(docker_host(), strategy, step, f"the build's connection broke: {exc}") from exc
-    if previous and previous != image_id:
-        ledger.record(previous)
-    if not tag:  # nothing else names it: the run's clean-up removes it
-        ledger.record(image_id)
+    record_built(ledger, tag, previous, image_id)
     return BuildOutcome(image_id, time.monotonic() - started, steps, cached)
 
 
-def _image_id(client: docker.DockerClient, tag: str) -> str:
+def record_built(ledger: Ledger, tag: str | None, previous: str, image_id: str) -> None:
+    """Put in the Ledger what a build left that no row reports: the image ``tag`` named before it
+    (``previous``), and the new image when it has no tag; the run's clean-up removes them."""
+    if previous and previous != image_id:
+        ledger.record(previous)
+    if not tag:
+        ledger.record(image_id)
+
+
+def image_id_of(client: docker.DockerClient, tag: str) -> str:
     """The id of the image ``tag`` names now, or "" when there is none."""
     try:
         return str(client.images.get(tag).id)

@@ -23,19 +23,20 @@ from typing import IO, Literal
 
 import docker
 
-from ..errors import BuildFailed, BuildkitUnavailable, EngineStopped
-from .build import LOG_TAIL_LINES, BuildOutcome, fail_build
+from ..errors import BuildFailed, BuildkitUnavailable
+from .build import LOG_TAIL_LINES, BuildOutcome, fail_build, image_id_of, record_built
 from .cleanup import Ledger
-from .client import answers, docker_host
+from .client import docker_host
 from .context import BuildContext, read_file, with_file
 
-#: a step's first line: ``#5 [builder 2/3] RUN pip install ...`` (not ``[internal]`` ones)
 CLASSIC = "classic builder through docker-py (Engine API /build)"
+#: a step's first line: ``#5 [builder 2/3] RUN pip install ...`` (not ``[internal]`` ones)
 _STEP = re.compile(r"^#(\d+) \[(?!internal\])[^\]]*\d+/\d+\] (.*)$")
 _CACHED = re.compile(r"^#(\d+) CACHED$")
-_ERROR = re.compile(r"^(?:#\d+ )?ERROR: (.*)$")
-#: how BuildKit says it could not fetch the frontend image a ``# syntax=`` line names
-_FRONTEND_UNREACHABLE = re.compile(r"failed to resolve source metadata for \S+")
+#: a failure: ``#7 ERROR: ...`` names the step (stages run side by side), ``ERROR: ...`` the build
+_ERROR = re.compile(r"^(?:#(\d+) )?ERROR: (.*)$")
+#: how BuildKit says it could not fetch an image (the frontend a ``# syntax=`` line names, or a base)
+_UNRESOLVED = re.compile(r"failed to resolve source metadata for (\S+?):? ")
 #: a parser directive naming the frontend image; directives come before any other line
 _DIRECTIVE = re.compile(r"^#\s*([a-z]+)\s*=\s*(\S*)\s*$", re.IGNORECASE)
 
@@ -107,15 +108,16 @@ def buildx_build(
     try:
         return _build_once(*arguments)
     except BuildFailed as failed:
-        directive = syntax_directive(read_file(context, dockerfile).decode(errors="replace"))
-        if directive is None or not frontend_unreachable(failed.message):
+        text = read_file(context, dockerfile).decode(errors="surrogateescape")
+        directive = syntax_directive(text)
+        if directive is None or not frontend_unreachable(failed.message, directive[1]):
             raise
     number, image = directive
     if log:
         log(f"[{strategy}] frontend {image} (Dockerfile line {number}) cannot be fetched: the built-in one reads it")
-    lines = read_file(context, dockerfile).decode().splitlines(keepends=True)
+    lines = text.splitlines(keepends=True)
     lines[number - 1] = f"# imgexp: the built-in frontend reads this file ({image} could not be fetched)\n"
-    builtin = with_file(context, dockerfile, "".join(lines).encode())
+    builtin = with_file(context, dockerfile, "".join(lines).encode(errors="surrogateescape"))
     try:
         outcome = _build_once(client, strategy, builtin, *arguments[3:])
     except BuildFailed as failed:
@@ -158,7 +160,7 @@ def _build_once(
     secrets: dict[str, Path] | None,
 ) -> BuildOutcome:
     ledger = Ledger.of(client)
-    previous = _image_id(client, tag) if tag else ""
+    previous = image_id_of(client, tag) if tag else ""
     with tempfile.TemporaryDirectory(prefix="imgexp-buildx-") as scratch:
         iidfile = Path(scratch) / "iid"
         # --load: the image lands in the engine's store whichever buildx builder is selected
@@ -173,10 +175,7 @@ def _build_once(
         image_id = iidfile.read_text().strip() if iidfile.is_file() else ""
     if not image_id:
         fail_build(client, strategy, step, tail, "buildx ended without writing the image id")
-    if not tag:  # nothing else names it: the run's clean-up removes it
-        ledger.record(image_id)
-    if previous and previous != image_id:
-        ledger.record(previous)
+    record_built(ledger, tag, previous, image_id)
     return BuildOutcome(image_id, time.monotonic() - started, steps, cached)
 
 
@@ -196,31 +195,40 @@ def _run(
     with proc:
         assert proc.stdin is not None and proc.stdout is not None
         writer = _feed(proc.stdin, tar)
-        for raw in proc.stdout:
-            line = raw.decode(errors="replace").rstrip("\n")
-            if match := _STEP.match(line):
-                if match.group(1) not in names:
-                    names[match.group(1)] = step = f"[{line.split('[', 1)[1]}"
-                    if log:
-                        log(f"[{strategy}] {step}")
-            elif match := _CACHED.match(line):
-                cached.add(match.group(1))
-            elif match := _ERROR.match(line):
-                error = match.group(1)
-            if line.strip():
-                tail.append(line)
+        try:
+            for raw in proc.stdout:
+                line = raw.decode(errors="replace").rstrip("\n")
+                if match := _STEP.match(line):
+                    if match.group(1) not in names:
+                        names[match.group(1)] = step = f"[{line.split('[', 1)[1]}"
+                        if log:
+                            log(f"[{strategy}] {step}")
+                elif match := _CACHED.match(line):
+                    cached.add(match.group(1))
+                elif match := _ERROR.match(line):
+                    step, error = names.get(match.group(1) or "", step), match.group(2)
+                if line.strip():
+                    tail.append(line)
+        except BaseException:  # Ctrl-C, or a failing log: never leave buildx building on its own
+            proc.kill()
+            raise
         writer.join()
     if proc.returncode != 0:
-        if not answers(client):
-            raise EngineStopped(docker_host(), strategy, step, "a ping gets no answer")
         fail_build(client, strategy, step, tail, error or f"docker buildx build exited with {proc.returncode}")
     made = {n for n, name in names.items() if not name.split("] ", 1)[-1].upper().startswith("FROM ")}
     return len(names), len(cached & made), step, tail  # a FROM is never "cached", as with the classic builder
 
 
-def frontend_unreachable(message: str) -> bool:
-    """Whether a failed build's message says the frontend of a ``# syntax=`` line could not be fetched."""
-    return bool(_FRONTEND_UNREACHABLE.search(message))
+def frontend_unreachable(message: str, image: str) -> bool:
+    """Whether a failed build's message says the frontend ``image`` (a ``# syntax=`` line's) could not be
+    fetched; a base image that could not be is another failure."""
+    match = _UNRESOLVED.search(message)
+    return match is not None and _normal(match.group(1)) == _normal(image)
+
+
+def _normal(image: str) -> str:
+    """``docker/dockerfile:1`` and ``docker.io/docker/dockerfile:1`` alike."""
+    return image.removeprefix("docker.io/").removeprefix("library/")
 
 
 def _feed(stdin: IO[bytes], data: bytes) -> threading.Thread:
@@ -230,16 +238,9 @@ def _feed(stdin: IO[bytes], data: bytes) -> threading.Thread:
         try:
             stdin.write(data)
             stdin.close()
-        except BrokenPipeError:  # buildx stopped reading: its exit code says why
+        except (OSError, ValueError):  # buildx stopped reading, or was killed: its exit code says why
             pass
 
     thread = threading.Thread(target=write, daemon=True)
     thread.start()
     return thread
-
-
-def _image_id(client: docker.DockerClient, tag: str) -> str:
-    try:
-        return str(client.images.get(tag).id)
-    except docker.errors.ImageNotFound:
-        return ""

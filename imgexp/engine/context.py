@@ -105,9 +105,12 @@ def largest_paths(context: BuildContext, count: int = 5) -> list[tuple[str, int]
 
 
 def read_file(context: BuildContext, name: str) -> bytes:
-    """One file of a context."""
+    """One file of a context; b"" when it has none of that name."""
     with tarfile.open(fileobj=io.BytesIO(context.tar)) as tar:
-        member = tar.extractfile(name)
+        try:
+            member = tar.extractfile(name)
+        except KeyError:
+            return b""
         return member.read() if member else b""
 
 

@@ -216,6 +216,6 @@ def test_an_engine_stopping_while_an_image_is_verified_is_named_as_such(
     assert process.returncode == 1, stderr
     assert stderr.startswith(
         f"imgexp: error: The Docker engine at {engine.host} stopped answering while building strategy 'current' "
-        'at "verifying and measuring its image"'
+        'at "checking, verifying or measuring its image"'
     ), stderr
     assert "Traceback" not in stderr

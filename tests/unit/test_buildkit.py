@@ -70,8 +70,10 @@ def test_a_step_is_a_numbered_stage_line(line: str, step: str | None) -> None:
     assert (match.group(2) if match else None) == step
 
 
-def test_the_frontend_is_unreachable_only_when_its_metadata_cannot_be_resolved() -> None:
-    assert buildkit.frontend_unreachable(
-        "failed to solve: failed to resolve source metadata for docker.io/docker/dockerfile:1: failed to do request"
-    )
-    assert not buildkit.frontend_unreachable('failed to solve: process "/bin/sh -c false" did not complete')
+def test_the_frontend_is_unreachable_only_when_its_own_metadata_cannot_be_resolved() -> None:
+    unresolved = "failed to solve: failed to resolve source metadata for {}: failed to do request: Head ..."
+    assert buildkit.frontend_unreachable(unresolved.format("docker.io/docker/dockerfile:1"), "docker/dockerfile:1")
+    # a base image that cannot be fetched is not the frontend's failure: no second build without the line
+    base = unresolved.format("docker.io/library/python:3.12-slim")
+    assert not buildkit.frontend_unreachable(base, "docker/dockerfile:1")
+    assert not buildkit.frontend_unreachable('failed to solve: process "/bin/sh -c false" did not complete', "x")

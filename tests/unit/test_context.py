@@ -91,3 +91,4 @@ def test_with_file_replaces_one_file_and_keeps_the_rest(tmp_path: Path) -> None:
     assert read_file(changed, "Dockerfile") == b"FROM scratch\n"
     assert changed.sha256 != context.sha256
     assert with_file(changed, "requirements.txt", b"pandas\n").sha256 == context.sha256  # deterministic
+    assert read_file(context, "uv.lock") == b""  # a file the context does not hold
