@@ -13,11 +13,13 @@ import random
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import libarchive
 import pytest
 
 from imgexp.measure.gzipsize import SAMPLED_UNITS, UNIT_BYTES, GzipSizer
+from imgexp.measure import layercache
 from imgexp.measure.layercache import LayerCache
 from imgexp.measure.layertar import FILE, LINK, WHITEOUT
 from imgexp.measure.savestream import read_saved
@@ -141,18 +143,24 @@ def test_a_compressed_layer_counts_its_tar_to_the_end_of_its_padding() -> None:
     assert (scan.tar_bytes, scan.compressed_bytes, scan.entries) == (len(layer), len(blob), [("a.txt", FILE, 700)])
 
 
-def test_the_layer_cache_keeps_a_blob_and_its_tar_apart(tmp_path: Path) -> None:
-    """A cached compressed layer comes back with its tar's size, not its blob's."""
+def test_the_layer_cache_keeps_a_blob_and_its_tar_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached compressed layer comes back with its tar's size, not its blob's, from the cache (not rescanned)."""
     blob = _compressed_layer("gzip")
     manifest = b'[{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l"]}]'
     archive = _tar(
         [(_info("blobs/sha256/c"), b"{}"), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
         tarfile.PAX_FORMAT,
     )
-    first, again = (read_saved([archive], cache=LayerCache(tmp_path)).layers[0] for _ in range(2))
+    first = read_saved([archive], cache=LayerCache(tmp_path)).layers[0]
+    monkeypatch.setattr(layercache, "scan_layer", _no_rescan)
+    again = read_saved([archive], cache=LayerCache(tmp_path)).layers[0]
     assert len(list(tmp_path.iterdir())) == 1
     assert (again.tar_bytes, again.blob_bytes, again.entries) == (first.tar_bytes, len(blob), first.entries)
     assert again.tar_bytes > again.blob_bytes
+
+
+def _no_rescan(*args: object) -> NoReturn:
+    raise AssertionError("the layer was scanned again: the cache missed")
 
 
 def _decompressed(blob: bytes) -> bytes:
