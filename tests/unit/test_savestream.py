@@ -18,8 +18,8 @@ from typing import NoReturn
 import libarchive
 import pytest
 
-from imgexp.measure.gzipsize import SAMPLED_UNITS, UNIT_BYTES, GzipSizer
 from imgexp.measure import layercache
+from imgexp.measure.gzipsize import SAMPLED_UNITS, UNIT_BYTES, GzipSizer
 from imgexp.measure.layercache import LayerCache
 from imgexp.measure.layertar import FILE, LINK, WHITEOUT
 from imgexp.measure.savestream import read_saved
