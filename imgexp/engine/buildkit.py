@@ -104,9 +104,12 @@ def buildx_build(
     reads the file; ``BuildOutcome.frontend`` says so. If the built-in frontend cannot read the
     file either (no step ran), BuildFailed names the line.
     """
-    arguments = (client, strategy, context, tag, buildargs, labels, nocache, log, target, dockerfile, secrets)
+
+    def once(sent: BuildContext) -> BuildOutcome:
+        return _build_once(client, strategy, sent, tag, buildargs, labels, nocache, log, target, dockerfile, secrets)
+
     try:
-        return _build_once(*arguments)
+        return once(context)
     except BuildFailed as failed:
         text = read_file(context, dockerfile).decode(errors="surrogateescape")
         directive = syntax_directive(text)
@@ -119,7 +122,7 @@ def buildx_build(
     lines[number - 1] = f"# imgexp: the built-in frontend reads this file ({image} could not be fetched)\n"
     builtin = with_file(context, dockerfile, "".join(lines).encode(errors="surrogateescape"))
     try:
-        outcome = _build_once(client, strategy, builtin, *arguments[3:])
+        outcome = once(builtin)
     except BuildFailed as failed:
         if failed.step:  # a step ran and failed: the frontend read the file
             raise

@@ -46,8 +46,9 @@ def answers(client: docker.DockerClient, timeout: float = 10) -> bool:
         return False
 
 
-def describe_engine(client: docker.DockerClient, builder: str = "") -> dict[str, Any]:
-    """Engine and host facts that every result carries; ``builder`` describes the builder a run used."""
+def describe_engine(client: docker.DockerClient, builder_description: str = "") -> dict[str, Any]:
+    """Engine and host facts that every result carries; ``builder_description`` names the builder a run
+    used (imgexp.engine.buildkit.describe_builder), none for an image imgexp did not build."""
     version = client.version()
     info = client.info()
     return {
@@ -61,7 +62,7 @@ def describe_engine(client: docker.DockerClient, builder: str = "") -> dict[str,
         "arch": version.get("Arch"),
         "storage_driver": info.get("Driver"),
         "image_store": image_store(info),
-        "builder": builder or None,
+        "builder": builder_description or None,
         "docker_py_version": docker.__version__,
         "host_python": platform.python_version(),
     }
