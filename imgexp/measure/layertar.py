@@ -14,6 +14,7 @@ estimate.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import posixpath
 import re
@@ -245,28 +246,28 @@ def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> L
 
 def _read_entries(name: str, tar: StreamFile, scan: LayerScan) -> None:
     """Record each entry of the (uncompressed) layer tar ``tar`` in ``scan``."""
-    source = _CalledFromC(tar)
-    try:
-        with libarchive.stream_reader(
-            source, format_name="tar", filter_name="none", block_size=LAYER_BUFFER_BYTES
-        ) as layer:
-            for entry in layer:
-                _record_entry(entry, scan)
-    except libarchive.ArchiveError as error:
-        raise source.failure or ValueError(f"layer {name}: {error}") from error
-    if source.failure is not None:
-        raise source.failure
+    with _libarchive(name, tar, "tar", "none") as layer:
+        for entry in layer:
+            _record_entry(entry, scan)
 
 
 def _decompressed(name: str, blob: StreamFile) -> Iterator[bytes]:
     """The bytes of a compressed blob (gzip or zstd), decompressed block by block."""
-    source = _CalledFromC(blob)
+    with _libarchive(name, blob, "raw", "all") as raw:
+        for entry in raw:
+            yield from entry.get_blocks()
+
+
+@contextlib.contextmanager
+def _libarchive(name: str, stream: StreamFile, format_name: str, filter_name: str) -> Iterator[Any]:
+    """libarchive reading ``stream``; its failure, or the stream's (raised inside the C reader), as one
+    error naming the layer."""
+    source = _CalledFromC(stream)
     try:
         with libarchive.stream_reader(
-            source, format_name="raw", filter_name="all", block_size=LAYER_BUFFER_BYTES
-        ) as raw:
-            for entry in raw:
-                yield from entry.get_blocks()
+            source, format_name=format_name, filter_name=filter_name, block_size=LAYER_BUFFER_BYTES
+        ) as reader:
+            yield reader
     except libarchive.ArchiveError as error:
         raise source.failure or ValueError(f"layer {name}: {error}") from error
     if source.failure is not None:
