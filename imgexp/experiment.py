@@ -381,6 +381,17 @@ class _Plan:
     engine_version: str
 
 
+def _stage_bases(resolved: dict[str, bases.BaseImage], strategy: Strategy) -> str:
+    """Every base a stage of ``strategy`` starts FROM: its reference, short id, size, and whether a stand-in."""
+    shown = []
+    for base in (resolved[k] for k in strategy.base_kinds if k != "scratch"):
+        standin = ", stand-in" if base.standin else ""
+        shown.append(
+            f"{base.image} ({base.image_id.removeprefix('sha256:')[:12]}, {human_size(base.size_bytes)}{standin})"
+        )
+    return "; ".join(shown + (["scratch"] if "scratch" in strategy.base_kinds else []))
+
+
 def _run_one_or_stop(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
     """_run_one; EngineStopped when the engine went away outside a build step (a build names its own)."""
     try:
@@ -457,6 +468,7 @@ def _run_one(plan: _Plan, strategy: Strategy) -> dict[str, Any]:
         "base_id": base.image_id,
         "base_digest": base.digest,
         "base_standin": any(resolved[k].standin for k in strategy.base_kinds),
+        "stage_bases": _stage_bases(resolved, strategy),
         "base_bytes": size.base_bytes,
         "added_bytes": size.added_bytes,
         "layers": size.layers,

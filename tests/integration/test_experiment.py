@@ -59,6 +59,7 @@ def test_every_row_says_which_base_it_used(client: docker.DockerClient, writeup_
         assert row.base_bytes == base.attrs["Size"]
         assert row.base_standin == (base.labels.get("imgexp.role") == "standin")
         assert row.base_standin == (not row.base_image.startswith("python:"))
+        assert row.stage_bases.startswith(f"{row.base_image} ({base.id.removeprefix('sha256:')[:12]}, ")
 
 
 def test_import_names_and_freeze_come_from_inside_the_image(writeup_run: tuple[Path, pd.DataFrame]) -> None:
