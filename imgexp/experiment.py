@@ -53,7 +53,7 @@ from .strategies import Strategy, check_builder, from_project, load_all, parse_n
 from .units import human_size
 
 #: bump when what a row holds changes: rows of an older version are measured again
-MEASUREMENT_VERSION = 8
+MEASUREMENT_VERSION = 9
 HOW_MEASURED = (
     "built by imgexp on the engine below with the builder it names; size_bytes is the engine's image Size "
     "(what `docker images` shows; on the containerd image store, its layers' files as overlay2 counts "
