@@ -107,17 +107,16 @@ def build_image(
         fail_build(client, strategy, step or "the Dockerfile", tail, exc.explanation or str(exc))
     except CONNECTION_LOST as exc:
         raise EngineStopped(docker_host(), strategy, step, f"the build's connection broke: {exc}") from exc
-    record_built(ledger, tag, previous, image_id)
+    record_built(ledger, previous, image_id)
     return BuildOutcome(image_id, time.monotonic() - started, steps, cached)
 
 
-def record_built(ledger: Ledger, tag: str | None, previous: str, image_id: str) -> None:
-    """Put in the Ledger what a build left that no row reports: the image ``tag`` named before it
-    (``previous``), and the new image when it has no tag; the run's clean-up removes them."""
+def record_built(ledger: Ledger, previous: str, image_id: str) -> None:
+    """Put in the Ledger the image a build made and the one its tag named before (``previous``);
+    the run's clean-up removes whichever of them ends up dangling, as `imgexp clean` does."""
+    ledger.record(image_id)
     if previous and previous != image_id:
         ledger.record(previous)
-    if not tag:
-        ledger.record(image_id)
 
 
 def image_id_of(client: docker.DockerClient, tag: str) -> str:

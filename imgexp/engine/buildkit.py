@@ -178,7 +178,7 @@ def _build_once(
         image_id = iidfile.read_text().strip() if iidfile.is_file() else ""
     if not image_id:
         fail_build(client, strategy, step, tail, "buildx ended without writing the image id")
-    record_built(ledger, tag, previous, image_id)
+    record_built(ledger, previous, image_id)
     return BuildOutcome(image_id, time.monotonic() - started, steps, cached)
 
 
