@@ -35,6 +35,10 @@ COLUMNS: dict[str, str] = {
     "base_id": "the base image's id",
     "base_digest": "the base's repository digest, or its id for a stand-in",
     "base_standin": "True when a base of any stage is an offline stand-in, not the official image",
+    "stage_bases": (
+        "every base any stage starts FROM (builder stages too): reference (short id, size, stand-in or not); "
+        "`scratch` when a stage starts from nothing"
+    ),
     "base_bytes": "size of the base image (on the containerd store: its layers, counted as size_bytes)",
     "added_bytes": "size_bytes minus base_bytes",
     "layers": "filesystem layers of the image, base included",
