@@ -104,7 +104,15 @@ def test_an_interrupted_run_keeps_finished_rows_and_resumes(
     command = imgexp_run(
         small_requirements, "slim,slow", out, "--dockerfiles", str(folder), "--ca-bundle", writeup_ca, "--quiet"
     )
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT as a terminal's Ctrl-C delivers it, even where this test runs with SIGINT ignored (a background
+    # job of a shell without job control): Python turns it into KeyboardInterrupt only if it is not ignored
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     _wait_for(process, f"{tmp_path.name} && sleep 30")  # inside the slow build, slim's row written
     assert (out / "rows" / "slim.json").exists()
     process.send_signal(signal.SIGINT)
