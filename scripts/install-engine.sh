@@ -29,5 +29,10 @@ else
 fi
 echo "install-engine: installing docker.io, docker-cli, docker-buildx, containerd ${release[*]}"
 apt-get update -qq
+if [ ${#release[@]} -gt 0 ] && ! command -v dockerd >/dev/null; then
+  # the checked path: bookworm's docker.io first (its dependencies from bookworm), then trixie's
+  # packages over it, so that only these four packages come from trixie
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${release[@]}" \
   -o Dpkg::Options::=--force-confold docker.io docker-cli docker-buildx containerd >/dev/null
