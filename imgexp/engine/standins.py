@@ -130,20 +130,26 @@ _SLIM_DPKG_OPTIONS = [
 ]
 
 
+#: pip trusts the system store, to which the host's CA is added
+_PIP_CONF = "printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf\n"
 #: pip, setuptools and wheel into the system Python from Debian's wheels, as python:<v> has them
-_PIP = """set -e
+_PIP = (
+    """set -e
 rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
 set -- /usr/share/python-wheels/pip-*.whl
 python3 "$1/pip" install --quiet --no-index --no-compile --no-cache-dir \\
     --find-links /usr/share/python-wheels {distributions}
-printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
-rm -rf /root/.cache
 """
+    + _PIP_CONF
+    + "rm -rf /root/.cache\n"
+)
 #: bullseye's python3-pip has pip3 only: pip beside it
-_PIP_COMMAND = """set -e
+_PIP_COMMAND = (
+    """set -e
 [ -e /usr/bin/pip ] || ln -s /usr/bin/pip3 /usr/local/bin/pip
-printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
 """
+    + _PIP_CONF
+)
 #: hooks run in the root filesystem with a clean environment (the host's PIP_* and SSL_* stay out) and no .pyc
 _CHROOT = (
     'chroot "$1" env -i PYTHONDONTWRITEBYTECODE=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
