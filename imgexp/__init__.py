@@ -30,9 +30,10 @@ from .errors import (
     StandinBootstrapFailed,
     StrategyNotFound,
 )
-from .experiment import Settings, run
+from .experiment import run
 from .measure.scan import load_layers, load_packages
 from .results import COLUMNS, load_results
+from .settings import Settings
 
 __version__ = version("imgexp")
 

@@ -29,8 +29,10 @@ WATERFALL_COLUMNS = ["step", "strategy", "from_strategy", "change", "delta_bytes
 
 
 def working(results: pd.DataFrame) -> pd.DataFrame:
-    """The rows that built and passed the import check."""
-    return results[results["status"].eq("ok") & results["verified"].eq(True)]
+    """The rows that built and passed the import check, and are not known to lack anything of current's
+    (``complete`` False: a derived strategy missing a distribution or a large file, imgexp.derive)."""
+    complete = results["complete"].ne(False).fillna(True) if "complete" in results else True
+    return results[results["status"].eq("ok") & results["verified"].eq(True) & complete]
 
 
 def smallest_working(results: pd.DataFrame, metric: str = "size_bytes") -> pd.Series:

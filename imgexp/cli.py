@@ -4,7 +4,9 @@ inspect, compare and check any image."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -18,9 +20,25 @@ from .engine import bases, cleanup
 from .engine.buildkit import Builder
 from .engine.client import connect
 from .errors import ImgexpError
-from .experiment import Settings, default, run
+from .experiment import run
 from .init import init_project
+from .prepare import prepare
+from .results import failed
+from .settings import Settings, default
 from .units import human_size
+
+#: `run` and `report`: an image measured does not work (its verification failed), or (report) a page failed
+EXIT_UNVERIFIED = 2
+#: `run` and `report`: a strategy failed to build (its row says why); the others ran and were written
+EXIT_FAILED = 3
+#: every command: an error stopped it (bad input, no engine, the engine stopping mid-run)
+EXIT_ERROR = 1
+_EXIT_CODES = f"""exit codes:
+  0  every strategy built and its image works (a strategy not run for want of a base counts as neither)
+  {EXIT_UNVERIFIED}  an image failed its verification
+  {EXIT_FAILED}  a strategy failed to build (before 2: its row in results.csv says why; the others ran)
+  {EXIT_ERROR}  an error stopped the run (bad input, no engine, the engine stopping mid-build)
+  130  interrupted (Ctrl-C): finished strategies are kept; the same command resumes"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,14 +59,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imgexp", description=__doc__)
-    parser.set_defaults(error_exit=1)
+    parser.set_defaults(error_exit=EXIT_ERROR)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run_cmd = commands.add_parser(
         "run",
         help="build, verify and measure each strategy and print the comparison",
-        description="Build each strategy's image, import every requirement inside it, measure it, "
-        "print the write-up's table and write OUT/results.csv and OUT/results.json.",
+        description=_wrapped(
+            "Build each strategy's image, import every requirement inside it, measure it, "
+            "print the write-up's table and write OUT/results.csv and OUT/results.json. A strategy whose build "
+            "fails is a failed row (its reason quotes the failing command's error lines; the whole log is "
+            "OUT/logs/STRATEGY.log) and the others still run."
+        ),
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_options(run_cmd)
     run_cmd.set_defaults(func=_run)
@@ -56,9 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     report_cmd = commands.add_parser(
         "report",
         help="run the experiment, then its notebooks, and publish them as HTML with an index",
-        description="Run (or reuse) the experiment in OUT, run notebooks/strategy.ipynb once per strategy "
-        "and notebooks/compare.ipynb with papermill into OUT/notebooks/, render each as HTML with its "
-        "code hidden, and write OUT/index.html linking every page.",
+        description=_wrapped(
+            "Run (or reuse) the experiment in OUT, run notebooks/strategy.ipynb once per strategy "
+            "and notebooks/compare.ipynb with papermill into OUT/notebooks/, render each as HTML with its "
+            "code hidden, and write OUT/index.html linking every page."
+        ),
+        epilog=_EXIT_CODES.replace("verification", "verification or a page"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_options(report_cmd)
     report_cmd.add_argument(
@@ -82,11 +110,27 @@ def _parser() -> argparse.ArgumentParser:
         "init",
         help="write imgexp.toml and derived strategies for your project (never overwrites)",
         description="Write DIR/imgexp.toml and DIR/imgexp/Dockerfile.{slim,multi-stage,lean}: your Dockerfile "
-        "is strategy current, untouched; the derived ones install requirements.txt (else the pyproject.toml "
-        "project) into a virtualenv on the slim python image, and on the full one copied onto slim (lean: "
-        "without the virtualenv's own pip and .pyc files).",
+        "(found in DIR, docker/, deploy/ or build/, or named by --dockerfile) is strategy current, untouched; "
+        "the derived ones install uv.lock, poetry.lock or requirements.txt (else the pyproject.toml project) "
+        "into a virtualenv on the slim python image, and on the full one copied onto slim (lean: without the "
+        "virtualenv's own pip and .pyc files).",
     )
     init_cmd.add_argument("dir", nargs="?", type=Path, default=Path("."), help="the project (default: .)")
+    init_cmd.add_argument(
+        "--dockerfile",
+        metavar="PATH",
+        help="your Dockerfile, relative to DIR (default: the only Dockerfile, *.Dockerfile or Dockerfile.* in DIR "
+        "or its docker/, deploy/ or build/ folder)",
+    )
+    init_cmd.add_argument(
+        "--context", metavar="CTX", help="the build context, relative to DIR (default: DIR, e.g. a repository root)"
+    )
+    init_cmd.add_argument(
+        "--templates",
+        action="store_true",
+        help="also write the template strategies (slim, multi-stage, lean from your dependency file), for a "
+        "project with no working Dockerfile yet",
+    )
     init_cmd.set_defaults(func=_init)
 
     strategies_cmd = commands.add_parser(
@@ -104,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
         "bases",
         help="show the base images, bootstrapping offline stand-ins where needed",
         description="Resolve the full and slim base images for a Python version: the official "
-        "python images when they can be had, otherwise stand-ins built from Debian's packages.",
+        "python images when they can be had, otherwise stand-ins: CPython built from its signed upstream "
+        "source on Debian roots, as the official images are.",
     )
     bases_cmd.add_argument("--python", default=default("python"), help="Python version (default: %(default)s)")
     bases_cmd.add_argument("--base-source", choices=get_args(bases.BaseSource), default=default("base_source"))
@@ -123,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     clean_cmd.set_defaults(func=_clean)
     add_audit_commands(commands)
     return parser
+
+
+def _wrapped(text: str) -> str:
+    """A description wrapped as argparse wraps one, for parsers whose epilog keeps its own lines."""
+    return textwrap.fill(text, width=min(shutil.get_terminal_size().columns, 100) - 2)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -180,6 +230,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="buildkit (docker buildx build), classic (the Engine API's builder), or auto: BuildKit where "
         "docker buildx is installed (default: %(default)s)",
     )
+    parser.add_argument(
+        "--push",
+        metavar="REGISTRY/PREFIX",
+        default=default("push"),
+        help="push each verified image to REGISTRY/PREFIX/<strategy> and take its exact pull size from the "
+        "registry's manifest (e.g. 127.0.0.1:5000/imgexp; scripts/registry.sh starts one)",
+    )
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=default("progress"))
     progress.add_argument("--quiet", dest="progress", action="store_false")
@@ -196,10 +253,24 @@ def run_settings(args: argparse.Namespace) -> Settings:
 def _run(args: argparse.Namespace) -> int:
     settings = run_settings(args)
     results = run(settings)
+    out = prepare(settings).out  # a project's own results folder when --out was left at its default
     print(format_table(results))
-    print(f"\nResults: {settings.out / 'results.csv'} (provenance in {settings.out / 'results.json'})")
+    print(f"\nResults: {out / 'results.csv'} (provenance in {out / 'results.json'})")
+    recommended = results.attrs.get("provenance", {}).get("recommendation")
+    if recommended:
+        where = recommended["dockerfile"]
+        path = out / where if where and (out / where).is_file() else where
+        print("\n" + "\n".join([*recommended["lines"], f"its Dockerfile: {path}"]) + "\n" + recommended["diff"])
+    return exit_code(results)
+
+
+def exit_code(results: pd.DataFrame) -> int:
+    """EXIT_FAILED when a strategy failed to build, else EXIT_UNVERIFIED when an image it measured does not
+    work, else 0 (a strategy not run for want of a base counts as neither)."""
+    if not failed(results).empty:
+        return EXIT_FAILED
     measured = results[results["status"] == "ok"]
-    return 0 if measured["verified"].all() else 2
+    return 0 if measured["verified"].all() else EXIT_UNVERIFIED
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -213,7 +284,9 @@ def _report(args: argparse.Namespace) -> int:
     for page in published.pages:
         print(f"{'ok' if page.ok else 'FAILED':<7} {page.html}" + (f"  {page.error}" if page.error else ""))
     print(f"\nReport: {published.index}")
-    return 0 if published.ok else 2
+    if published.results is not None and not failed(published.results).empty:
+        return EXIT_FAILED
+    return 0 if published.ok else EXIT_UNVERIFIED
 
 
 def format_table(results: pd.DataFrame) -> str:
@@ -224,7 +297,10 @@ def format_table(results: pd.DataFrame) -> str:
     lines = [f"{'strategy':<24} {'size':>8} {vs:>{width}}  {'verified':<8} base image"]
     for row in results.itertuples():
         if row.status != "ok":
-            lines.append(f"{row.strategy:<24} {'-':>8} {'-':>{width}}  {'not run':<8} {row.reason}")
+            reason = str(row.reason).splitlines() or [""]
+            status = "FAILED" if row.status == "failed" else "not run"
+            lines.append(f"{row.strategy:<24} {'-':>8} {'-':>{width}}  {status:<8} {reason[0]}")
+            lines += [f"{'':<24} {line}" for line in reason[1:]]
             continue
         change = "" if pd.isna(row.vs_baseline_pct) else f"{row.vs_baseline_pct:+.0f}%"
         if row.strategy == baseline:
@@ -236,14 +312,15 @@ def format_table(results: pd.DataFrame) -> str:
             lines.append(f"{'':<24} verification failed: {row.verify_error}")
     if results["base_standin"].fillna(False).astype(bool).any():
         lines.append(
-            "\nStand-in bases (built from Debian's packages, not the official python images) were used: "
+            "\nStand-in bases (CPython built from its signed upstream source on Debian roots, not the official "
+            "python images) were used: "
             "compare these figures with each other, not with python:* images."
         )
     return "\n".join(lines)
 
 
 def _init(args: argparse.Namespace) -> int:
-    for path in init_project(args.dir):
+    for path in init_project(args.dir, args.dockerfile, args.context, args.templates):
         print(f"wrote {path}")
     print(f"\nNext: add your smoke test to [verify] commands, then: imgexp run --project {args.dir}")
     return 0

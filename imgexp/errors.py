@@ -117,7 +117,7 @@ class CaBundleNotFound(ImgexpError):
 
 
 class StandinBootstrapFailed(ImgexpError):
-    """Building a stand-in base from Debian's packages failed."""
+    """Building a stand-in base failed: its root filesystem (mmdebstrap) or its recipe's build (CPython)."""
 
     def __init__(self, image: str, command: str, log_tail: str) -> None:
         self.image = image
@@ -126,35 +126,45 @@ class StandinBootstrapFailed(ImgexpError):
         super().__init__(
             f"Bootstrapping stand-in {image} failed. Command: {command}\n"
             f"Last lines of its log:\n{log_tail}\n"
-            "It needs root, mmdebstrap (apt-get install mmdebstrap) and a reachable Debian mirror."
+            "It needs root, mmdebstrap (apt-get install mmdebstrap), the docker CLI's buildx plugin and a reachable "
+            "Debian mirror (IMGEXP_DEBIAN_MIRROR); `bash scripts/setup.sh` installs what is missing."
         )
 
 
 class BuildFailed(ImgexpError):
-    """A strategy's image did not build."""
+    """A strategy's image did not build. ``imgexp.run`` keeps it as the strategy's ``failed`` row,
+    its reason quoting ``said`` and naming the file that holds ``log``; the other strategies run."""
 
-    def __init__(self, strategy: str, step: str, log_tail: str, message: str) -> None:
+    def __init__(self, strategy: str, step: str, log: str, message: str, said: tuple[str, ...] = ()) -> None:
         self.strategy = strategy
         self.step = step
-        self.log_tail = log_tail
+        self.log = log
+        """The build's whole log."""
         self.message = message
+        """The builder's own word on the failure (``exit code: 1``, BuildKit's ``failed to solve: ...``)."""
+        self.said = said
+        """The lines where the failing step's commands said what went wrong (imgexp.engine.buildlog)."""
+        quoted = "".join(f"\n  {line}" for line in said)
         super().__init__(
-            f"Strategy {strategy!r} failed to build at {step or 'an unknown step'}: {message}\n"
-            f"Last lines of the build log:\n{log_tail}"
+            f"Strategy {strategy!r} failed to build at {step or 'an unknown step'}: {message}{quoted}\n"
+            "Fix the step (the lines above are its own words), or leave the strategy out with --strategies."
         )
 
 
 class RequirementNotOnIndex(BuildFailed):
     """pip could not find a requirement on the package index while building."""
 
-    def __init__(self, strategy: str, step: str, log_tail: str, message: str, requirement: str) -> None:
+    def __init__(
+        self, strategy: str, step: str, log: str, message: str, said: tuple[str, ...], requirement: str
+    ) -> None:
         self.requirement = requirement
         super().__init__(
             strategy,
             step,
-            log_tail,
+            log,
             f"pip found no distribution for {requirement!r} on the package index; "
             f"check its name and version in the requirements file ({message})",
+            said,
         )
 
 
@@ -197,14 +207,14 @@ class LedgerNotWritable(ImgexpError):
 
 
 class ImageUnavailable(ImgexpError):
-    """An image to inspect is not local, and pulling it failed."""
+    """An image to inspect is not local, and reading it from its registry failed."""
 
     def __init__(self, image: str, reason: str) -> None:
         self.image = image
         self.reason = reason
         super().__init__(
-            f"Image {image} is not local and could not be pulled: {reason}. Check its name, `docker pull` or "
-            "`docker load` it where a registry is reachable, or name an image `docker images` lists."
+            f"Image {image} is not local and could not be read from its registry. {reason} Or name an image "
+            "`docker images` lists."
         )
 
 
@@ -226,3 +236,12 @@ class InvalidProject(ImgexpError):
         self.key = key
         self.problem = problem
         super().__init__(f"{path}: {key}: {problem}. {fix} (see docs/projects.md)")
+
+
+class StandinSourceUnavailable(ImgexpError):
+    """CPython's source for a stand-in could not be fetched from Debian's mirror, or failed its checks."""
+
+    def __init__(self, what: str, problem: str, fix: str) -> None:
+        self.what = what
+        self.problem = problem
+        super().__init__(f"CPython's source for the stand-ins: {what}: {problem}. {fix}")

@@ -1,4 +1,5 @@
-"""Progress for long work: a line per build step and a bar over strategies; silent in CI."""
+"""Progress for long work: a line per build step and a bar over strategies on a terminal;
+a line per finished strategy always, so that a log in CI says where a run is."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from tqdm import tqdm
 
 
 class Progress:
-    """Shows progress on stderr when enabled; None enables it on a terminal outside CI."""
+    """Shows progress on stderr when enabled; None enables it on a terminal outside CI.
+
+    ``finished`` lines go to stderr either way: enabled, above the bar; disabled (CI,
+    ``--quiet``), one plain line each, so a ten-minute log says where it is.
+    """
 
     def __init__(self, enabled: bool | None = None) -> None:
         if enabled is None:
@@ -20,8 +25,16 @@ class Progress:
         self.enabled = enabled
 
     def log(self, message: str) -> None:
+        """A line of detail (a build step, a base resolved): shown only when enabled."""
         if self.enabled:
             tqdm.write(message, file=sys.stderr)
+
+    def finished(self, message: str) -> None:
+        """A line saying a unit of work finished and how: always shown."""
+        if self.enabled:
+            tqdm.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr, flush=True)
 
     @contextlib.contextmanager
     def bar(self, total: int) -> Iterator[Any]:

@@ -22,7 +22,16 @@ else:  # pragma: no cover - Python 3.10
 
 DEFINITION = "imgexp.toml"
 VERIFY_TIMEOUT_SECONDS = 60
-_TOP: dict[str, type] = {"context": str, "python": str, "out": str, "strategy": list, "verify": dict}
+_TOP: dict[str, type] = {
+    "context": str,
+    "python": str,
+    "out": str,
+    "strategy": list,
+    "verify": dict,
+    "derive": list,
+}
+#: the strategies imgexp derives from the project's built ``current`` (imgexp.derive)
+DERIVATIONS = ("multi-stage", "distilled", "minimal")
 _STRATEGY: dict[str, type] = {"name": str, "dockerfile": str, "target": str, "build_args": dict}
 _VERIFY: dict[str, type] = {"commands": list, "timeout": int, "imports": bool}
 _TYPE_NAMES: dict[type, str] = {
@@ -57,6 +66,8 @@ class Project:
     verify_commands: tuple[str, ...] = ()
     verify_timeout: int = VERIFY_TIMEOUT_SECONDS
     verify_imports: bool = True
+    derive: tuple[str, ...] = ()
+    """derivations (DERIVATIONS) to write and run after the first strategy has built"""
 
 
 def load_project(folder: str | Path) -> Project:
@@ -109,6 +120,23 @@ def load_project(folder: str | Path) -> Project:
         raise InvalidProject(
             str(path), "verify.commands", "holds something other than a command", "List shell commands as strings"
         )
+    derive = data.get("derive", [])
+    unknown = [d for d in derive if d not in DERIVATIONS]
+    if unknown or len(set(derive)) != len(derive):
+        raise InvalidProject(
+            str(path),
+            "derive",
+            f"{unknown[0] if unknown else 'a name twice'} is not a derivation",
+            f"List each of {', '.join(DERIVATIONS)} at most once",
+        )
+    clash = [d for d in derive if d in names]
+    if clash:
+        raise InvalidProject(
+            str(path),
+            "derive",
+            f"{clash[0]!r} is also a [[strategy]] name",
+            "Rename that strategy, or drop it from derive",
+        )
     timeout = verify.get("timeout", VERIFY_TIMEOUT_SECONDS)
     if timeout <= 0:
         raise InvalidProject(str(path), "verify.timeout", f"{timeout} is not positive", "Give seconds, e.g. 60")
@@ -122,6 +150,7 @@ def load_project(folder: str | Path) -> Project:
         verify_commands=tuple(commands),
         verify_timeout=timeout,
         verify_imports=verify.get("imports", True),
+        derive=tuple(derive),
     )
 
 

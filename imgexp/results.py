@@ -20,8 +20,14 @@ DEFAULT_OUT = Path("reports") / "writeup"
 COLUMNS: dict[str, str] = {
     "strategy": "the strategy: dockerfiles/Dockerfile.<strategy>",
     "description": "the Dockerfile's imgexp.description header",
-    "status": "ok, or not-run (then reason says why)",
-    "reason": "why a strategy was not run",
+    "status": (
+        "ok (built and measured; verified says whether it works), failed (its build failed), or not-run "
+        "(a base it needs cannot be had here); reason says why when not ok"
+    ),
+    "reason": (
+        "failed: the failing step, then the lines where its command said what went wrong (compiler, pip, apt, "
+        "shell), then the path of its whole build log; not-run: the base that cannot be had"
+    ),
     "image": "tag of the built image",
     "image_id": "id of the built image",
     "size_bytes": (
@@ -39,6 +45,10 @@ COLUMNS: dict[str, str] = {
         "every base any stage starts FROM (builder stages too): reference (short id, size, stand-in or not); "
         "`scratch` when a stage starts from nothing"
     ),
+    "base_asked": (
+        "the images a project's stages start FROM, as BuildKit evaluates its ARGs (python:3.11.9-slim-bookworm, "
+        "python:slim): what was asked, where base_image and stage_bases say what was used; empty for imgexp's own"
+    ),
     "base_bytes": "size of the base image (on the containerd store: its layers, counted as size_bytes)",
     "added_bytes": "size_bytes minus base_bytes",
     "layers": "filesystem layers of the image, base included",
@@ -49,8 +59,13 @@ COLUMNS: dict[str, str] = {
     "compressed_exact": "True when compressed_bytes is the size of compressed blobs; False when it is an estimate",
     "compressed_method": (
         "how compressed_bytes was found: gzip level 6 (the push default) of each layer tar, or blob sizes "
-        "(the containerd content store's compressed blobs), or both (say which)"
+        "(the containerd content store's compressed blobs), or both (say which), or with --push the layer "
+        "sizes in the registry's manifest"
     ),
+    "estimated_compressed_bytes": (
+        "with --push: the gzip estimate of compressed_bytes, which the manifest's exact figure replaced"
+    ),
+    "pushed": "with --push: the image in the registry, as registry/repository@manifest digest",
     "layers_read_from": (
         "where the layer tars were read: `docker save` (streamed; on the containerd store, the content "
         "store's blobs), or the engine's overlay2 layer store (the same bytes from tar-split and the "
@@ -71,7 +86,9 @@ COLUMNS: dict[str, str] = {
     "pycache_bytes": "of site_packages_bytes: __pycache__ directories and .pyc files",
     "tests_bytes": "of site_packages_bytes: files under tests/ or test/ directories",
     "extensions_bytes": "of site_packages_bytes: compiled extensions and vendored shared libraries (.so)",
-    "build_seconds": "wall time of the build that made the image (cached steps make it short)",
+    "build_seconds": (
+        "wall time of the build that made the image (cached steps make it short); failed: until it failed"
+    ),
     "cold_build_seconds": "with --timings: the build without any cache",
     "warm_build_seconds": (
         "with --timings: a rebuild with every step cached (classic: the second after the cold one; BuildKit: the first)"
@@ -80,6 +97,7 @@ COLUMNS: dict[str, str] = {
         "with --timings: a rebuild, cache on, after one requirement was added to requirements.txt "
         "(imgexp.experiment.CHANGED_REQUIREMENT; empty when the context has no requirements.txt)"
     ),
+    "build_log": "the whole log of the strategy's last build, in the results folder: logs/<strategy>.log",
     "builder": "buildkit (docker buildx build) or classic (the Engine API's builder, through docker-py)",
     "frontend": (
         "BuildKit only: how the Dockerfile was read when not as it asked, e.g. its `# syntax=` image could not "
@@ -97,6 +115,12 @@ COLUMNS: dict[str, str] = {
     "verify_output": "a project's verify commands: each as `$ command (exit N)` and the tail of its output",
     "not_checked": "requirements whose environment marker is false in the image (pip skips them), space-separated",
     "python_version": "the Python version inside the image",
+    "complete": (
+        "a run that derives strategies (imgexp.derive): True when the image holds every distribution of the first "
+        "strategy's pip_freeze its base does not hold, at its version, and every file of 1 MB or more under its "
+        "WORKDIR; a row that is not complete is never recommended"
+    ),
+    "missing": "what a row that is not complete lacks: name==version of each distribution, then each large file",
     "packages": "number of distributions installed (see pip_freeze)",
     "pip_freeze": "name==version of every distribution inside the image, space-separated",
     "measured_at": "when the row was measured (UTC, ISO 8601)",
@@ -112,6 +136,7 @@ _TYPED = {
             "added_bytes",
             "layers",
             "compressed_bytes",
+            "estimated_compressed_bytes",
             "unique_compressed_bytes",
             "wasted_bytes",
             "site_packages_bytes",
@@ -136,7 +161,7 @@ _TYPED = {
         ],
         "float64",
     ),
-    **dict.fromkeys(["base_standin", "compressed_exact", "reused", "verified"], "boolean"),
+    **dict.fromkeys(["base_standin", "compressed_exact", "reused", "verified", "complete"], "boolean"),
 }
 #: each column's pandas dtype, nullable so that a column's type never depends on the other rows
 #: (a strategy not run has no sizes): integers stay integers in results.csv; the rest is text
@@ -207,6 +232,11 @@ def write_results(out: Path, rows: list[dict[str, Any]], provenance: dict[str, A
     frame = results_frame(rows, provenance)
     write_csv(out / "results.csv", frame)
     write_json(out / "results.json", {"provenance": provenance, "columns": COLUMNS, "rows": rows})
+
+
+def failed(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose build failed (status failed)."""
+    return results[results["status"] == "failed"].reset_index(drop=True)
 
 
 def measured(results: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@
 #   scripts/engine.sh stop    stop the dockerd that `start` started (no-op otherwise)
 #   scripts/engine.sh status  exit 0 when an engine answers
 set -euo pipefail
+. "$(dirname "$0")/daemon.sh"
 PIDFILE=${IMGEXP_DOCKERD_PIDFILE:-/run/imgexp-dockerd.pid}
 LOG=${IMGEXP_DOCKERD_LOG:-/var/log/imgexp-dockerd.log}
 
@@ -29,12 +30,7 @@ case "${1:-status}" in
     exit 1
     ;;
   stop)
-    [ -f "$PIDFILE" ] || exit 0
-    pid=$(cat "$PIDFILE")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    rm -f "$PIDFILE"
-    echo "engine: stopped"
+    stop_started engine "$PIDFILE"
     ;;
   status)
     answers

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 
+from imgexp.engine import standins
 from imgexp.paths import NOTEBOOKS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ SHIPPED_STRATEGIES = (
     *("multi-stage-nopycache", "multi-stage-uv", "slim-nocompiler"),
 )
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
+#: how the tags of the stand-ins and of their roots begin
+STANDIN_TAGS = (f"{standins.STANDIN_REPOSITORY}:", f"{standins.ROOT_REPOSITORY}:")
 
 
 def dirt(notebook: nbformat.NotebookNode) -> list[str]:

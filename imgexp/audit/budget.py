@@ -145,7 +145,7 @@ def judge(budget: Budget, inspection: Inspection) -> list[Outcome]:
         passed = measured <= limit if bound == "max" else measured >= limit
         shown = (lambda v: f"{v:.4f}") if name == "min-efficiency" else human_size
         outcomes.append(Outcome(name, shown(limit), shown(measured), passed))
-    held = dict(zip(inspection.findings["kind"], inspection.findings["bytes"], strict=True))
+    held = inspection.findings.groupby("kind")["bytes"].sum().to_dict()  # the base's part and the added part
     for kind in budget.forbidden:
         size = int(held.get(kind, 0))
         outcomes.append(Outcome(f"forbid {kind}", "none", human_size(size) if size else "none", size == 0))

@@ -83,7 +83,12 @@ def _distributions(packages: pd.DataFrame) -> dict[str, tuple[str, int]]:
 
 
 def _findings(inspection: Inspection) -> dict[str, int]:
-    return {str(k): int(v) for k, v in zip(inspection.findings["kind"], inspection.findings["bytes"], strict=True)}
+    """kind -> bytes of the part the build added; ``kind (base)`` -> the base's part."""
+    findings = inspection.findings
+    return {
+        f"{kind}{' (base)' if origin == 'base' else ''}": int(size)
+        for kind, origin, size in zip(findings["kind"], findings["origin"], findings["bytes"], strict=True)
+    }
 
 
 def _versioned(

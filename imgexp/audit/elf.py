@@ -16,12 +16,16 @@ import os
 import re
 import struct
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import docker
 
-from ..measure.layerstore import chain_ids, open_store
+from ..measure.layercache import LayerCache
+from ..measure.layerstore import Folders, cache_key, chain_ids, open_store
+from ..measure.layertar import FILE
+from ..measure.waste import Entry
 
 MAGIC = b"\x7fELF"
 SHF_ALLOC = 0x2
@@ -30,33 +34,74 @@ DEBUG_PREFIXES = (".debug_", ".zdebug_")
 SYMBOL_TABLES = frozenset({".symtab", ".strtab"})
 #: the shared objects read: extensions and libraries in site-packages and the interpreter's lib-dynload
 SHARED_OBJECTS = re.compile(r"(?:/(?:site|dist)-packages/|/lib-dynload/).*\.so(?:\.[0-9.]+)?$")
+#: the layer cache's part that keeps each layer's strippable bytes
+ELF_PART = "elf"
 
 
-def layer_diffs(client: docker.DockerClient, image_id: str) -> list[Path] | None:
-    """Each layer's ``diff`` folder in the engine's overlay2 store, bottom first; None when not readable here."""
+@dataclass(frozen=True)
+class StoredLayer:
+    """A layer of an image in the engine's overlay2 store."""
+
+    diff: str
+    """its ``diff`` folder (symlinks resolved)"""
+    key: str
+    """its key in the layer cache (imgexp.measure.layercache)"""
+
+
+def stored_layers(client: docker.DockerClient, image_id: str) -> list[StoredLayer] | None:
+    """Each layer of the image in the engine's overlay2 store, bottom first; None when not readable here."""
     store = open_store(client)
     if store is None:
         return None
     diff_ids = client.api.inspect_image(image_id)["RootFS"]["Layers"]
     try:
-        return [Path(store.diff_folder(chain)) for chain in chain_ids(diff_ids)]
+        return [StoredLayer(store.diff_folder(chain), cache_key(store, chain)) for chain in chain_ids(diff_ids)]
     except OSError:
         return None
 
 
-def strippable_files(files: Mapping[str, tuple[int, int]], diffs: list[Path]) -> dict[str, int]:
-    """Each visible shared object (SHARED_OBJECTS) -> the bytes strip removes, read from its layer's folder.
+def layer_diffs(client: docker.DockerClient, image_id: str) -> list[Path] | None:
+    """Each layer's ``diff`` folder in the engine's overlay2 store, bottom first; None when not readable here."""
+    layers = stored_layers(client, image_id)
+    return None if layers is None else [Path(layer.diff) for layer in layers]
+
+
+def strippable_files(
+    files: Mapping[str, tuple[int, int]],
+    layers: list[StoredLayer],
+    entries: list[list[Entry]],
+    cache: LayerCache | None = None,
+) -> dict[str, int]:
+    """Each visible shared object (SHARED_OBJECTS) -> the bytes strip removes, as its layer holds it.
 
     ``files`` maps each visible file to (layer index, bytes), as imgexp.measure.waste.replay
-    gives them. A file is opened without following a symlink, and only inside its folder.
+    gives them; ``entries`` are each layer's entries. Each layer's shared objects are read
+    once (``layer_strippable``) and kept in ``cache`` with the layer.
     """
-    found: dict[str, int] = {}
-    for path, (layer, _) in files.items():
-        if not SHARED_OBJECTS.search(path) or layer >= len(diffs):
+    per_layer = [layer_strippable(layer, listed, cache) for layer, listed in zip(layers, entries, strict=False)]
+    return {
+        path: per_layer[layer][path]
+        for path, (layer, _) in files.items()
+        if layer < len(per_layer) and path in per_layer[layer]
+    }
+
+
+def layer_strippable(layer: StoredLayer, entries: list[Entry], cache: LayerCache | None = None) -> dict[str, int]:
+    """Each shared object the layer writes -> the bytes strip removes (none listed: nothing to remove).
+
+    Read from the section headers of the files in the layer's folder, each opened without
+    following a symlink and only inside its folder; from ``cache`` when the layer's were read before.
+    """
+    found = cache.get_part(layer.key, ELF_PART) if cache else None
+    if found is not None:
+        return found
+    found = {}
+    folders = Folders(layer.diff)
+    for path, kind, _ in entries:
+        if kind != FILE or not SHARED_OBJECTS.search(path):
             continue
-        diff = str(diffs[layer])
-        full = os.path.join(diff, path)
-        if not os.path.realpath(os.path.dirname(full)).startswith(diff + os.sep):
+        full = os.path.normpath(os.path.join(layer.diff, path))
+        if not folders.inside(os.path.dirname(full)):
             continue
         try:
             with os.fdopen(os.open(full, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
@@ -65,6 +110,8 @@ def strippable_files(files: Mapping[str, tuple[int, int]], diffs: list[Path]) ->
             continue
         if stripped:
             found[path] = stripped
+    if cache:
+        cache.put_part(layer.key, ELF_PART, found)
     return found
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from ..results import write_csv, write_json
 from ..units import human_size
 from .diff import DIFF_COLUMNS
+from .findings import ADDED
 from .image import FINDINGS_CSV_COLUMNS, IMAGE_COLUMNS, Inspection
 
 
@@ -24,13 +25,19 @@ def format_inspection(inspection: Inspection) -> str:
         f"  size {s['size']}  pull {s['compressed']}  layers {s['layers']}  wasted {human_size(s['wasted_bytes'])}"
         f"  efficiency {s['efficiency']:.4f}  site-packages {human_size(s['site_packages_bytes'])}"
         f"  python {s['python'] or '-'}",
+        f"  base {s['base'] or '-'} ({s['base_layers']} layers; {s['base_found']})",
         *(f"  note: {note}" for note in inspection.notes),
         "",
         f"  {'finding':<24} {'bytes':>9} {'share':>7}  detail",
     ]
+    pad = f"  {'':<24} {'':>9} {'':>7}  "
     for row in inspection.findings.itertuples():
-        lines.append(f"  {row.kind:<24} {human_size(row.bytes):>9} {row.share_pct:>6.1f}%  {row.detail}")
-        lines.append(f"  {'':<24} {'':>9} {'':>7}  fix: {row.fix}")
+        name = row.kind if row.origin == ADDED else f"{row.kind} (base)"
+        lines.append(f"  {name:<24} {human_size(row.bytes):>9} {row.share_pct:>6.1f}%  {row.detail}")
+        if row.required_by:
+            lines.append(f"{pad}not counted, required ({human_size(row.required_bytes)}): {row.required_by}")
+        lines.append(f"{pad}from: {row.instruction}")
+        lines.append(f"{pad}fix: {row.fix}")
     lines.append(f"  {'total':<24} {human_size(s['findings_bytes']):>9} {s['findings_pct']:>6.1f}%  of {s['size']}")
     return "\n".join(lines)
 

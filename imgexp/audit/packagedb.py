@@ -4,8 +4,8 @@ The database is read from the layers (imgexp.measure.layertar keeps the text of 
 ``status`` and ``info/*.list`` files and of apk's ``installed``). The toolchain is what
 `apt-get purge` of the compilers and -dev packages, then `apt-get autoremove`, would take
 away: the compilers, -dev packages and build tools themselves, and every package that only
-they depend on (or recommend), repeated until nothing more is only theirs. A package that
-some other installed package needs stays, as do essential and required ones.
+they lead to through dependencies (or recommendations). A package that a kept package
+leads to stays, as do essential and required ones.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_INFO = "var/lib/dpkg/info/"
+APT_STATES = "var/lib/apt/extended_states"
 APK_INSTALLED = "lib/apk/db/installed"
 #: packages that build software: compilers, build tools, and every -dev package (headers, static libraries)
 TOOLCHAIN = re.compile(
@@ -36,6 +37,8 @@ class SystemPackage:
     provides: list[str] = field(default_factory=list)
     required: bool = False
     """essential or of priority required: never removed"""
+    auto: bool | None = None
+    """apt installed it only as another's dependency (apt's extended_states); None where no such record is kept"""
     files: set[str] = field(default_factory=set)
     """paths (no leading slash) the package installed, folders included, and its own database files"""
 
@@ -60,29 +63,69 @@ def package_bytes(package: SystemPackage, files: Mapping[str, tuple[int, int]]) 
 
 
 def toolchain(packages: Mapping[str, SystemPackage]) -> set[str]:
-    """The compilers, -dev packages and build tools, and what only they pulled in."""
+    """The compilers, -dev packages and build tools, and what only they pulled in (removed_with)."""
+    return removed_with(packages, {name for name in packages if TOOLCHAIN.match(name)})
+
+
+def removed_with(packages: Mapping[str, SystemPackage], names: set[str]) -> set[str]:
+    """``names`` (but essential and required ones) and what only they pulled in: what `apt-get purge` of
+    ``names``, then `apt-get autoremove`, would take away.
+
+    What only they pulled in: every package they reach through dependencies that no kept
+    package reaches. Kept are the essential and required packages and those asked for by name
+    (apt's extended_states says which; without it, those nothing installed needs), with all
+    they reach but the packages removed. Reaching,
+    not counting who needs a package, lets a cycle go (python3.11 and python3.11-minimal
+    recommend each other) when only the removed packages lead to it.
+    """
+    needs = _needs(packages)
+    needed = {name for wanted in needs.values() for name in wanted}
+    tools = {name for name in names if not packages[name].required}
+    roots = {name for name, package in packages.items() if package.required or _asked(package, needed)} - tools
+    kept = _reached(roots, needs, tools)
+    return (tools | _reached(tools, needs, set())) - kept
+
+
+def dependents(packages: Mapping[str, SystemPackage], names: set[str]) -> set[str]:
+    """``names`` and every package that depends on one of them, directly or through others."""
+    needs = _needs(packages)
+    found = set(names)
+    while grown := {name for name, wanted in needs.items() if name not in found and wanted & found}:
+        found |= grown
+    return found
+
+
+def _needs(packages: Mapping[str, SystemPackage]) -> dict[str, set[str]]:
+    """package -> the installed packages its dependencies (or recommendations) name, through what they provide."""
     providers: dict[str, set[str]] = {}
     for package in packages.values():
         for name in [package.name, *package.provides]:
             providers.setdefault(name, set()).add(package.name)
-    needed_by: dict[str, set[str]] = {name: set() for name in packages}
-    for package in packages.values():
-        for alternatives in package.depends:
-            for alternative in alternatives:
-                for provider in providers.get(alternative, ()):
-                    if provider != package.name:
-                        needed_by[provider].add(package.name)
-    removed = {name for name, package in packages.items() if TOOLCHAIN.match(name) and not package.required}
-    grown = True
-    while grown:
-        grown = False
-        for name, package in packages.items():
-            if name in removed or package.required or not needed_by[name]:
-                continue
-            if needed_by[name] <= removed:
-                removed.add(name)
-                grown = True
-    return removed
+    return {
+        package.name: {
+            provider
+            for alternatives in package.depends
+            for alternative in alternatives
+            for provider in providers.get(alternative, ())
+            if provider != package.name
+        }
+        for package in packages.values()
+    }
+
+
+def _asked(package: SystemPackage, needed: set[str]) -> bool:
+    """Installed by name, not as a dependency: as apt recorded it, or (no record) what nothing installed needs."""
+    return not package.auto if package.auto is not None else package.name not in needed
+
+
+def _reached(start: set[str], needs: Mapping[str, set[str]], avoided: set[str]) -> set[str]:
+    """``start`` and every package it reaches through ``needs``, not through (nor into) ``avoided``."""
+    reached, todo = set(start), list(start)
+    while todo:
+        for name in needs[todo.pop()] - avoided - reached:
+            reached.add(name)
+            todo.append(name)
+    return reached
 
 
 def _paragraphs(text: str) -> list[dict[str, str]]:
@@ -124,6 +167,10 @@ def _dpkg(package_db: Mapping[str, str]) -> dict[str, SystemPackage]:
             provides=[group[0] for group in _names(fields.get("Provides", ""))],
             required=fields.get("Essential") == "yes" or fields.get("Priority") == "required",
         )
+    auto = {fields.get("Package") for fields in _paragraphs(package_db.get(APT_STATES, ""))
+            if fields.get("Auto-Installed") == "1"}  # fmt: skip
+    for package in packages.values():
+        package.auto = package.name in auto if APT_STATES in package_db else None
     for path, text in package_db.items():
         if not path.startswith(DPKG_INFO) or not path.endswith(".list"):
             continue

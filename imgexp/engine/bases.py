@@ -62,9 +62,9 @@ def resolve(
     """Find, pull or bootstrap the base image of one kind.
 
     A literal image (kind ``image:<ref>``) is used as it is, local or pulled.
-    ``official`` uses python:<v> (local, else pulled); ``standin`` uses imgexp's Debian
-    stand-in (local and of the current recipe, else bootstrapped, trusting the host's CA
-    bundle); ``auto`` tries official first, then stand-in.
+    ``official`` uses python:<v> (local, else pulled); ``standin`` uses imgexp's stand-in,
+    built as the official image is (local and of the current recipe, else bootstrapped,
+    trusting the host's CA bundle); ``auto`` tries official first, then stand-in.
     """
     if kind == "scratch":
         return BaseImage("scratch", "scratch", "", 0, False, "empty (FROM scratch)", "")
@@ -98,7 +98,7 @@ def resolve(
     if image is None or stale:
         if log:
             why = f"its {' and '.join(sorted(stale))} changed" if stale else "none is local"
-            log(f"bootstrapping stand-in {tag} from Debian's packages ({why}; a minute or two)")
+            log(f"bootstrapping stand-in {tag}: CPython from source on Debian's packages ({why}; minutes)")
         standins.bootstrap(client, kind, python, log=log, ca_bundle=bundle)
         if image is not None:  # the old one, untagged now: gone unless images built on it keep it
             with contextlib.suppress(DockerException):

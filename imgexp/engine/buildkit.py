@@ -8,7 +8,6 @@ image id comes from ``--iidfile``. docs/dependencies.md says why not python-on-w
 
 from __future__ import annotations
 
-import collections
 import functools
 import os
 import re
@@ -17,17 +16,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
 
 import docker
 
 from ..errors import BuildFailed, BuildkitUnavailable
-from .build import LOG_TAIL_LINES, BuildOutcome, fail_build, image_id_of, record_built
+from .build import BuildOutcome, BuildRequest, fail_build, image_id_of, record_built
+from .buildlog import buildkit_output, plain
 from .cleanup import Ledger
 from .client import docker_host
-from .context import BuildContext, read_file, with_file
+from .context import read_file, with_file
 
 CLASSIC = "classic builder through docker-py (Engine API /build)"
 #: a step's first line: ``#5 [builder 2/3] RUN pip install ...`` (not ``[internal]`` ones)
@@ -81,37 +81,24 @@ def require_buildx() -> str:
 
 
 def buildx_build(
-    client: docker.DockerClient,
-    strategy: str,
-    context: BuildContext,
-    tag: str | None,
-    buildargs: dict[str, str],
-    labels: dict[str, str],
-    nocache: bool = False,
-    log: Callable[[str], None] | None = None,
-    target: str | None = None,
-    dockerfile: str = "Dockerfile",
-    secrets: dict[str, Path] | None = None,
+    client: docker.DockerClient, request: BuildRequest, log: Callable[[str], None] | None = None
 ) -> BuildOutcome:
-    """Build ``context`` with BuildKit into the engine's image store, tagged ``tag`` (None: untagged).
+    """Build ``request`` with BuildKit into the engine's image store.
 
-    ``secrets`` maps a secret id to the file a ``RUN --mount=type=secret,id=...`` step reads;
-    BuildKit mounts it for that step only, so it is in no layer and no history. The other
-    parameters, what goes to the Ledger and what is raised are as for imgexp.engine.build.build_image.
+    ``request.secrets`` maps a secret id to the file a ``RUN --mount=type=secret,id=...`` step
+    reads; BuildKit mounts it for that step only, so it is in no layer and no history. What
+    goes to ``log``, to the Ledger and what is raised are as for imgexp.engine.build.build_image.
 
     When the frontend image of the Dockerfile's ``# syntax=`` line cannot be fetched (no
     registry), the line is dropped from the context's copy and the engine's built-in frontend
     reads the file; ``BuildOutcome.frontend`` says so. If the built-in frontend cannot read the
     file either (no step ran), BuildFailed names the line.
     """
-
-    def once(sent: BuildContext) -> BuildOutcome:
-        return _build_once(client, strategy, sent, tag, buildargs, labels, nocache, log, target, dockerfile, secrets)
-
+    strategy, dockerfile = request.strategy, request.dockerfile
     try:
-        return once(context)
+        return _build_once(client, request, log)
     except BuildFailed as failed:
-        text = read_file(context, dockerfile).decode(errors="surrogateescape")
+        text = read_file(request.context, dockerfile).decode(errors="surrogateescape")
         directive = syntax_directive(text)
         if directive is None or not frontend_unreachable(failed.message, directive[1]):
             raise
@@ -120,20 +107,21 @@ def buildx_build(
         log(f"[{strategy}] frontend {image} (Dockerfile line {number}) cannot be fetched: the built-in one reads it")
     lines = text.splitlines(keepends=True)
     lines[number - 1] = f"# imgexp: the built-in frontend reads this file ({image} could not be fetched)\n"
-    builtin = with_file(context, dockerfile, "".join(lines).encode(errors="surrogateescape"))
+    builtin = with_file(request.context, dockerfile, "".join(lines).encode(errors="surrogateescape"))
     try:
-        outcome = once(builtin)
+        outcome = _build_once(client, replace(request, context=builtin), log)
     except BuildFailed as failed:
         if failed.step:  # a step ran and failed: the frontend read the file
             raise
         raise BuildFailed(
             strategy,
             failed.step,
-            failed.log_tail,
+            failed.log,
             f"the Dockerfile's line {number} asks for the frontend {image}, which could not be fetched (no registry "
             f"answers), and the engine's built-in frontend failed on the file: {failed.message}. Make {image} "
             "available to the engine (a registry, or `docker load` of it), or write the file with syntax the "
             "built-in frontend reads",
+            failed.said,
         ) from failed
     return replace(outcome, frontend=f"built-in ({image} could not be fetched)")
 
@@ -149,44 +137,45 @@ def syntax_directive(text: str) -> tuple[int, str] | None:
     return None
 
 
-def _build_once(
-    client: docker.DockerClient,
-    strategy: str,
-    context: BuildContext,
-    tag: str | None,
-    buildargs: dict[str, str],
-    labels: dict[str, str],
-    nocache: bool,
-    log: Callable[[str], None] | None,
-    target: str | None,
-    dockerfile: str,
-    secrets: dict[str, Path] | None,
-) -> BuildOutcome:
+def _build_once(client: docker.DockerClient, request: BuildRequest, log: Callable[[str], None] | None) -> BuildOutcome:
     ledger = Ledger.of(client)
+    tag = request.tag
     previous = image_id_of(client, tag) if tag else ""
     with tempfile.TemporaryDirectory(prefix="imgexp-buildx-") as scratch:
         iidfile = Path(scratch) / "iid"
         # --load: the image lands in the engine's store whichever buildx builder is selected
         argv = ["docker", "buildx", "build", "--load", "--progress=plain", "--network=host", f"--iidfile={iidfile}"]
-        argv += ["--file", dockerfile] + (["--target", target] if target else []) + (["--no-cache"] if nocache else [])
-        argv += [f"--build-arg={k}={v}" for k, v in buildargs.items()]
-        argv += [f"--label={k}={v}" for k, v in labels.items()]
-        argv += [f"--secret=id={k},src={v}" for k, v in (secrets or {}).items()]
+        argv += ["--file", request.dockerfile] + (["--target", request.target] if request.target else [])
+        argv += ["--no-cache"] if request.nocache else []
+        argv += [f"--build-arg={k}={v}" for k, v in request.buildargs.items()]
+        argv += [f"--label={k}={v}" for k, v in request.labels.items()]
+        argv += [f"--secret=id={k},src={v}" for k, v in request.secrets.items()]
         argv += [f"--tag={tag}"] if tag else []
         started = time.monotonic()
-        steps, cached, step, tail = _run(client, strategy, [*argv, "-"], context.tar, log)
+        read = _run(client, request.strategy, [*argv, "-"], request.context.tar, log)
         image_id = iidfile.read_text().strip() if iidfile.is_file() else ""
     if not image_id:
-        fail_build(client, strategy, step, tail, "buildx ended without writing the image id")
+        fail_build(client, request.strategy, read.step, read.lines, [], "buildx ended without writing the image id")
     record_built(ledger, previous, image_id)
-    return BuildOutcome(image_id, time.monotonic() - started, steps, cached)
+    return BuildOutcome(image_id, time.monotonic() - started, read.steps, read.cached, log="\n".join(read.lines) + "\n")
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a successful buildx run's plain progress said."""
+
+    steps: int
+    cached: int
+    step: str
+    lines: list[str]
 
 
 def _run(
     client: docker.DockerClient, strategy: str, argv: list[str], tar: bytes, log: Callable[[str], None] | None
-) -> tuple[int, int, str, collections.deque[str]]:
-    """Run buildx with the context on stdin; (steps, cached steps, last step, log tail). Raises on failure."""
-    tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
+) -> _Read:
+    """Run buildx with the context on stdin and read its plain progress. Raises on failure, quoting the
+    failing step's own output (imgexp.engine.buildlog.buildkit_output), not BuildKit's excerpt of it."""
+    lines: list[str] = []
     names: dict[str, str] = {}
     cached: set[str] = set()
     step, error = "", ""
@@ -200,7 +189,8 @@ def _run(
         writer = _feed(proc.stdin, tar)
         try:
             for raw in proc.stdout:
-                line = raw.decode(errors="replace").rstrip("\n")
+                line = plain(raw.decode(errors="replace"))
+                lines.append(line)
                 if match := _STEP.match(line):
                     if match.group(1) not in names:
                         names[match.group(1)] = step = f"[{line.split('[', 1)[1]}"
@@ -210,16 +200,16 @@ def _run(
                     cached.add(match.group(1))
                 elif match := _ERROR.match(line):
                     step, error = names.get(match.group(1) or "", step), match.group(2)
-                if line.strip():
-                    tail.append(line)
         except BaseException:  # Ctrl-C, or a failing log: never leave buildx building on its own
             proc.kill()
             raise
         writer.join()
     if proc.returncode != 0:
-        fail_build(client, strategy, step, tail, error or f"docker buildx build exited with {proc.returncode}")
+        message = error or f"docker buildx build exited with {proc.returncode}"
+        fail_build(client, strategy, step, lines, buildkit_output(lines), message)
     made = {n for n, name in names.items() if not name.split("] ", 1)[-1].upper().startswith("FROM ")}
-    return len(names), len(cached & made), step, tail  # a FROM is never "cached", as with the classic builder
+    # a FROM is never "cached", as with the classic builder
+    return _Read(len(names), len(cached & made), step, lines)
 
 
 def frontend_unreachable(message: str, image: str) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import errno
+import hashlib
 import http.server
 import os
 import threading
@@ -24,9 +25,11 @@ from pathlib import Path
 
 from ..errors import CaBundleNotFound
 
-#: tried first, so that the URL, which is part of the build cache key, stays the same across runs
-PREFERRED_PORTS = range(47823, 47833)
-CA_PATH = "/imgexp-ca.pem"
+#: the ports a bundle's server may take: the URL is a build arg, so part of every step's cache key, and
+#: must stay the same across runs and across runs side by side. A bundle's port and path follow from its
+#: bytes, and servers of the same bundle share the port (SO_REUSEPORT): whichever answers, the bytes are
+#: the same, and one that stops leaves the others serving.
+SHARED_PORTS = range(47000, 48000)
 CA_ENVIRONMENT = ("IMGEXP_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
@@ -73,10 +76,12 @@ def serve(bundle: Path | None) -> Iterator[str | None]:
 def serve_ca_bundle(bundle: Path) -> Iterator[str]:
     """Serve ``bundle`` on 127.0.0.1 for the duration of the block; yields its URL."""
     data = Path(bundle).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    path = f"/imgexp-ca-{digest[:16]}.pem"
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path != CA_PATH:
+            if self.path != path:
                 self.send_error(404)
                 return
             self.send_response(200)
@@ -88,20 +93,25 @@ def serve_ca_bundle(bundle: Path) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:  # quiet
             pass
 
-    server = _bind(Handler)
+    server = _bind(Handler, SHARED_PORTS[int(digest, 16) % len(SHARED_PORTS)])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{CA_PATH}"
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
     finally:
         server.shutdown()
         server.server_close()
 
 
-def _bind(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.ThreadingHTTPServer:
-    for port in [*PREFERRED_PORTS, 0]:
+class _SharedServer(http.server.ThreadingHTTPServer):
+    allow_reuse_port = True
+
+
+def _bind(handler: type[http.server.BaseHTTPRequestHandler], port: int) -> http.server.ThreadingHTTPServer:
+    """A server on the bundle's port, shared with other servers of it; a free port if another program holds it."""
+    for server, chosen in ((_SharedServer, port), (http.server.ThreadingHTTPServer, 0)):
         try:
-            return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+            return server(("127.0.0.1", chosen), handler)
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise

@@ -1,55 +1,59 @@
-"""Offline stand-ins for the official python images, bootstrapped from Debian's packages.
+"""Offline stand-ins for the official python images, built the way docker-library builds them.
 
-Where no registry can be reached, imgexp builds two base images with mmdebstrap and
-imports them with ``docker import``: a full one close to ``buildpack-deps`` (what the
-official ``python:<v>`` image is built on) and a slim one from Debian's minbase. Both
-are cleaned as the official debian images are (no .deb cache, no apt lists, the same
-apt clean-up config), the slim one also drops docs, man pages and locales as
-``debian:<release>-slim`` does. They are tagged ``imgexp/python-standin:<v>[-slim]``,
-never ``python:*``, and labelled ``imgexp.role=standin``.
+Where no registry can be reached, imgexp builds ``python:<v>`` and ``python:<v>-slim`` itself.
+Two root filesystems come from mmdebstrap through ``docker import``: a slim one as
+``debian:<release>-slim`` is (minbase, no docs, man pages or locales) and a full one close to
+``buildpack-deps:<release>``, which ``python:<v>`` is built on. Then a ``docker build``
+(BuildKit) of the recipe in ``standin/Dockerfile`` compiles CPython's upstream release, as
+Debian's mirror serves it (imgexp.engine.debsource checks it through the signed Release
+file), into /usr/local with the official images' configure options, on the full root, and
+installs the same /usr/local into both: the slim one gets only the Debian libraries its
+binaries load, and its binaries stripped. See docs/how-it-works.md.
 
-Like the official images, both have ``python`` and ``pip`` on PATH, pip installed (with
-setuptools and wheel up to 3.11; from Debian's own wheels, no .pyc) and allow ``pip install``
-into their Python (Debian's PEP 668 ``EXTERNALLY-MANAGED`` marker is removed). They trust what the
-host trusts: the certificates of the host's CA bundle that Debian's lacks are added to the
-system store, and ``/etc/pip.conf`` points pip at that store, so an unmodified Dockerfile's
-``RUN pip install`` works behind a TLS-intercepting proxy. The labels
-``imgexp.standin.recipe`` (with a digest of the recipe) and ``imgexp.standin.host-ca``
-(the bundle's sha256) say how a stand-in was made; bases.resolve rebuilds an older one.
+They are tagged ``imgexp/python:<v>-<release>`` and ``imgexp/python:<v>-slim-<release>``
+(the roots ``imgexp/standin-root:<release>[-slim]``), never ``python:*``, and labelled
+``imgexp.role=standin``. They trust what the host trusts: the host bundle's certificates that
+Debian's store lacks go into the system store, and ``/etc/pip.conf`` points pip at it, so an
+unmodified Dockerfile's ``RUN pip install`` works behind a TLS-intercepting proxy. The labels
+``imgexp.standin.recipe`` (with a digest of the recipe) and ``imgexp.standin.host-ca`` (the
+bundle's sha256) say how a stand-in was made; bases.resolve rebuilds an older one.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import json
-import os
 import shlex
+import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 import docker
+from docker.errors import DockerException, ImageNotFound
 
-from ..errors import StandinBootstrapFailed
+from ..errors import BuildFailed, StandinBootstrapFailed
+from . import debsource
+from .build import BuildOutcome, BuildRequest
+from .buildkit import buildx_build, require_buildx
+from .context import PROJECT_DOCKERFILE, make_project_context
 
-#: Python version -> the Debian release whose python3 it is
+#: Python version -> the Debian release whose python3.X source package carries its upstream tarball
 DEBIAN_RELEASES = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
-STANDIN_REPOSITORY = "imgexp/python-standin"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-
-_PYTHON = ["python3", "python3-venv", "python-is-python3", "ca-certificates", "netbase", "tzdata"]
-#: what brings pip: Debian's wheels, which the recipe installs; bullseye's python3-pip (no PEP 668 marker
-#: there; apt leaves out its recommends, a compiler and python3-dev, as mmdebstrap installs none)
-_PIP_PACKAGES = {
-    "bullseye": ["python3-pip"],
-    "bookworm": ["python3-pip-whl", "python3-setuptools-whl", "python3-wheel-whl"],
-    "trixie": ["python3-pip-whl"],
-}
-#: the distributions python:<v> has in its system Python (from 3.12 on, pip alone)
-_DISTRIBUTIONS = {"bookworm": "pip setuptools wheel", "trixie": "pip"}
+STANDIN_REPOSITORY = "imgexp/python"
+ROOT_REPOSITORY = "imgexp/standin-root"
+RECIPE = Path(__file__).resolve().parent / "standin"
+#: configure's optimisation options; none: docs/how-it-works.md gives the bootstrap times measured both ways
+OPTIMIZATIONS = ""
+#: the Debian package with a wheel of `wheel`, which python:<v> has beside pip and setuptools up to 3.11
+_WHEEL_FROM = {"bullseye": "python-wheel-common", "bookworm": "python3-wheel-whl"}
+#: what python:<v> and python:<v>-slim install at run time on their Debian base
+_RUNTIME = ["ca-certificates", "netbase", "tzdata"]
 #: buildpack-deps:<release> (curl, scm and full layers), which python:<v> is built on
 _BUILDPACK_DEPS = [
     "curl",
@@ -101,10 +105,12 @@ _BUILDPACK_DEPS = [
     "unzip",
     "xz-utils",
     "zlib1g-dev",
-    "python3-dev",
 ]
-#: kind of stand-in -> its packages but those that bring pip (packages() adds them)
-PACKAGES = {"full": _BUILDPACK_DEPS + _PYTHON, "slim": _PYTHON}
+#: what python:<v> adds to buildpack-deps, and what the recipe compiles against (--with-system-expat)
+_PYTHON_BUILD_DEPS = ["libbluetooth-dev", "tk-dev", "uuid-dev", "libexpat1-dev"]
+#: kind of stand-in -> the Debian packages of its root (the full root also compiles CPython)
+PACKAGES = {"full": _BUILDPACK_DEPS + _PYTHON_BUILD_DEPS + _RUNTIME, "slim": _RUNTIME}
+
 
 #: apt settings of the official debian images (debuerreotype): no .deb cache, no lists bloat
 _REMOVE_DEBS = "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"
@@ -117,6 +123,9 @@ _APT_OPTIONS = [
     'Acquire::GzipIndexes "true"',
     'APT::AutoRemove::SuggestsImportant "false"',
 ]
+#: merged /usr as the official debian images have it, set up by mmdebstrap where the release wants it: without
+#: it, bookworm's minbase installs the usrmerge package, which pulls in perl (46 MB)
+_MERGED_USR = "/usr/share/mmdebstrap/hooks/maybe-merged-usr"
 #: what debian:<release>-slim leaves out
 _SLIM_DPKG_OPTIONS = [
     "path-exclude=/usr/share/doc/*",
@@ -130,77 +139,58 @@ _SLIM_DPKG_OPTIONS = [
 ]
 
 
-#: pip trusts the system store, to which the host's CA is added
-_PIP_CONF = "printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf\n"
-#: pip, setuptools and wheel into the system Python from Debian's wheels, as python:<v> has them
-_PIP = (
-    """set -e
-rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
-set -- /usr/share/python-wheels/pip-*.whl
-python3 "$1/pip" install --quiet --no-index --no-compile --no-cache-dir \\
-    --find-links /usr/share/python-wheels {distributions}
-"""
-    + _PIP_CONF
-    + "rm -rf /root/.cache\n"
-)
-#: bullseye's python3-pip has pip3 only: pip beside it
-_PIP_COMMAND = (
-    """set -e
-[ -e /usr/bin/pip ] || ln -s /usr/bin/pip3 /usr/local/bin/pip
-"""
-    + _PIP_CONF
-)
-#: hooks run in the root filesystem with a clean environment (the host's PIP_* and SSL_* stay out) and no .pyc
-_CHROOT = (
-    'chroot "$1" env -i PYTHONDONTWRITEBYTECODE=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-)
-HOST_CA_IN_ROOT = "/tmp/imgexp-host-ca.pem"
-#: the host bundle's certificates that the stand-in's store lacks, into its local store
-_SPLIT_CA = f"""import re
-pem = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
-have = {{"".join(c.split()) for c in pem.findall(open("/etc/ssl/certs/ca-certificates.crt").read())}}
-new = [c for c in pem.findall(open("{HOST_CA_IN_ROOT}").read()) if "".join(c.split()) not in have]
-for i, cert in enumerate(new):
-    open(f"/usr/local/share/ca-certificates/imgexp-host-{{i}}.crt", "w").write(cert + "\\n")
-"""
-
-
 def tag_for(kind: str, python: str) -> str:
-    """The stand-in's tag: imgexp/python-standin:3.11 or :3.11-slim."""
-    return f"{STANDIN_REPOSITORY}:{python}{'-slim' if kind == 'slim' else ''}"
+    """The stand-in's tag, as the official one with its Debian release: imgexp/python:3.11-slim-bookworm."""
+    return f"{STANDIN_REPOSITORY}:{python}{'-slim' if kind == 'slim' else ''}-{DEBIAN_RELEASES[python]}"
 
 
-def packages(kind: str, python: str) -> list[str]:
-    """The Debian packages of a stand-in."""
-    return PACKAGES[kind] + _PIP_PACKAGES[DEBIAN_RELEASES[python]]
+def root_tag(kind: str, release: str) -> str:
+    """The tag of a stand-in's root filesystem: imgexp/standin-root:bookworm or :bookworm-slim."""
+    return f"{ROOT_REPOSITORY}:{release}{'-slim' if kind == 'slim' else ''}"
 
 
-def command(kind: str, python: str, ca_bundle: Path | None = None) -> list[str]:
-    """The mmdebstrap command that writes the stand-in's root filesystem as a tar to stdout."""
-    release = DEBIAN_RELEASES[python]
-    argv = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(packages(kind, python))]
+def packages(kind: str, release: str) -> list[str]:
+    """The Debian packages of a root."""
+    wheel = [_WHEEL_FROM[release]] if kind == "full" and release in _WHEEL_FROM else []
+    return PACKAGES[kind] + wheel
+
+
+def command(kind: str, release: str, mirror: str | None = None) -> list[str]:
+    """The mmdebstrap command that writes a root filesystem as a tar to stdout."""
+    argv = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(packages(kind, release))]
+    argv += [f"--hook-dir={_MERGED_USR}"]
     argv += [f"--aptopt={opt}" for opt in _APT_OPTIONS]
     if kind == "slim":
         argv += [f"--dpkgopt={opt}" for opt in _SLIM_DPKG_OPTIONS]
-    pip = _PIP.format(distributions=_DISTRIBUTIONS[release]) if release in _DISTRIBUTIONS else _PIP_COMMAND
-    argv += [f"--customize-hook={_CHROOT} sh -c {shlex.quote(pip)}"]
-    if ca_bundle is not None:
-        argv += [
-            f"--customize-hook=upload {ca_bundle} {HOST_CA_IN_ROOT}",
-            f"--customize-hook={_CHROOT} python3 -c {shlex.quote(_SPLIT_CA)}",
-            f'--customize-hook=rm -f "$1{HOST_CA_IN_ROOT}" && {_CHROOT} update-ca-certificates',
-        ]
-    mirror = os.environ.get("IMGEXP_DEBIAN_MIRROR") or DEFAULT_MIRROR
-    return [*argv, release, "-", mirror]
+    return [*argv, release, "-", mirror or debsource.mirror()]
+
+
+def build_args(kind: str, python: str) -> dict[str, str]:
+    """The recipe's build args but the ones that name what was fetched (PYTHON_VERSION)."""
+    release = DEBIAN_RELEASES[python]
+    return {
+        "FULL_ROOT": root_tag("full", release),
+        "SLIM_ROOT": root_tag("slim", release),
+        "OPTIMIZATIONS": OPTIMIZATIONS,
+        "WHEEL_FROM": _WHEEL_FROM.get(release, ""),
+    }
+
+
+def root_recipe(kind: str, release: str) -> str:
+    """What a root's label imgexp.standin.recipe holds: a summary and a digest of its mmdebstrap command."""
+    argv = command(kind, release)[:-1]  # the mirror is where, not what
+    digest = hashlib.sha256(json.dumps(argv).encode()).hexdigest()[:12]
+    return f"mmdebstrap --variant=minbase {release} + {len(packages(kind, release))} packages (recipe {digest})"
 
 
 def recipe(kind: str, python: str) -> str:
-    """What the label imgexp.standin.recipe holds: a summary and a digest of the recipe."""
-    argv = command(kind, python)[:-1]  # the mirror is where, not what
-    digest = hashlib.sha256(json.dumps([argv, _changes(kind, python)]).encode()).hexdigest()[:12]
+    """What a stand-in's label imgexp.standin.recipe holds: a summary and a digest of the whole recipe."""
     release = DEBIAN_RELEASES[python]
-    pip = _DISTRIBUTIONS.get(release, "pip setuptools wheel").replace(" ", ", ")
-    return f"mmdebstrap --variant=minbase {release} + {len(packages(kind, python))} packages + {pip} (recipe {digest})"
+    files = [(RECIPE / name).read_text() for name in sorted(_RECIPE_FILES)]
+    roots = [root_recipe(root, release) for root in ("full", kind)]
+    digest = hashlib.sha256(json.dumps([files, roots, build_args(kind, python), kind]).encode()).hexdigest()[:12]
+    on = "the full root" if kind == "full" else "the slim root, compiled on the full one"
+    return f"CPython from Debian {release}'s python{python} upstream tarball into /usr/local on {on} (recipe {digest})"
 
 
 def host_ca_label(ca_bundle: Path | None) -> str:
@@ -208,16 +198,8 @@ def host_ca_label(ca_bundle: Path | None) -> str:
     return hashlib.sha256(ca_bundle.read_bytes()).hexdigest() if ca_bundle is not None else "none"
 
 
-def _changes(kind: str, python: str) -> list[str]:
-    """The image config of a stand-in, as docker import's changes (labels but the recipe's own)."""
-    return [
-        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "ENV LANG=C.UTF-8",
-        'CMD ["python3"]',
-        "LABEL imgexp.role=standin",
-        f"LABEL imgexp.standin.kind={kind}",
-        f"LABEL imgexp.standin.python={python}",
-    ]
+#: the files of standin/ that the build reads
+_RECIPE_FILES = ("Dockerfile", "trust-host-ca.py")
 
 
 def bootstrap(
@@ -229,15 +211,89 @@ def bootstrap(
 ) -> str:
     """Build the stand-in for one kind of base, trusting ``ca_bundle`` too, and return its image id.
 
+    The compile stage is BuildKit's cache: the second kind reuses it.
+    """
+    tag = tag_for(kind, python)
+    labels = {
+        "imgexp.role": "standin",
+        "imgexp.standin.kind": kind,
+        "imgexp.standin.python": python,
+        "imgexp.standin.recipe": recipe(kind, python),
+        "imgexp.standin.host-ca": host_ca_label(ca_bundle),
+    }
+    return build(client, python, kind, tag, labels, ca_bundle, log).image_id
+
+
+def build(
+    client: docker.DockerClient,
+    python: str,
+    target: str,
+    tag: str,
+    labels: dict[str, str],
+    ca_bundle: Path | None = None,
+    log: Callable[[str], None] | None = None,
+    nocache: bool = False,
+) -> BuildOutcome:
+    """Build the recipe's ``target`` stage for ``python`` as ``tag``, labelled ``labels`` and the source's URL.
+
+    Fetches (or takes from the cache) CPython's checked tarball and makes the roots the
+    recipe needs when they are missing or of another recipe.
+    """
+    require_buildx()
+    release = DEBIAN_RELEASES[python]
+    source, tarball = debsource.fetch(release, f"python{python}")
+    if log:
+        log(f"CPython {source.version}: {source.file.name}, checked against {release}'s signed InRelease")
+    for root in dict.fromkeys(("full", "slim" if target == "slim" else "full")):
+        ensure_root(client, root, release, log)
+    with tempfile.TemporaryDirectory(prefix="imgexp-standin-") as scratch:
+        folder = Path(scratch)
+        shutil.copyfile(tarball, folder / "SOURCE")
+        shutil.copyfile(RECIPE / "trust-host-ca.py", folder / "trust-host-ca.py")
+        (folder / "host-ca.pem").write_bytes(ca_bundle.read_bytes() if ca_bundle is not None else b"")
+        context = make_project_context(folder, (RECIPE / "Dockerfile").read_bytes())
+    args = {**build_args(target, python), "SOURCE": "SOURCE", "PYTHON_VERSION": source.version}
+    labels = {**labels, "imgexp.standin.source": f"{source.url} sha256:{source.file.sha256}"}
+    try:
+        request = BuildRequest(tag, context, tag, args, labels, nocache, target, PROJECT_DOCKERFILE)
+        return buildx_build(client, request, log)
+    except BuildFailed as failed:
+        how = f"docker buildx build --target {target} of {RECIPE / 'Dockerfile'}"
+        raise StandinBootstrapFailed(tag, how, "\n".join(failed.said) or failed.message) from failed
+
+
+def ensure_root(client: docker.DockerClient, kind: str, release: str, log: Callable[[str], None] | None = None) -> str:
+    """The id of the root of ``kind`` for ``release``: the local one when of the current recipe, else a new one."""
+    tag = root_tag(kind, release)
+    try:
+        old = client.images.get(tag)
+    except ImageNotFound:
+        old = None
+    if old is not None and (old.labels or {}).get("imgexp.standin.recipe") == root_recipe(kind, release):
+        return str(old.id)
+    if log:
+        log(f"bootstrapping {tag} from Debian's packages (mmdebstrap; a minute or two)")
+    image_id = import_root(client, kind, release, log)
+    if old is not None:  # untagged now: gone unless a stand-in built on it keeps it
+        with contextlib.suppress(DockerException):
+            client.images.remove(str(old.id))
+    return image_id
+
+
+def import_root(client: docker.DockerClient, kind: str, release: str, log: Callable[[str], None] | None = None) -> str:
+    """Write a root filesystem with mmdebstrap, import it, tag it, and return its image id.
+
     The root filesystem streams from mmdebstrap straight into the engine's import,
     so no tarball is kept on disk or in memory.
     """
-    tag = tag_for(kind, python)
-    argv = command(kind, python, ca_bundle)
+    tag = root_tag(kind, release)
+    argv = command(kind, release)
     changes = [
-        *_changes(kind, python),
-        f'LABEL imgexp.standin.recipe="{recipe(kind, python)}"',
-        f"LABEL imgexp.standin.host-ca={host_ca_label(ca_bundle)}",
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        'CMD ["bash"]',
+        "LABEL imgexp.role=standin",
+        f"LABEL imgexp.standin.root={kind}",
+        f'LABEL imgexp.standin.recipe="{root_recipe(kind, release)}"',
     ]
     tail: collections.deque[str] = collections.deque(maxlen=30)
     try:

@@ -3,20 +3,17 @@
 The registry push of a layer is a gzip stream at the default level (6), so that is the
 size estimated here. Like pigz, the stream is cut into 1 MiB blocks compressed in threads
 (zlib and ISA-L release the GIL), each primed with the 32 KiB before it, so a sum over
-blocks matches one sequential stream: ``gzip -c`` of the same bytes agrees within 0.2 %.
-Each of the 256 KiB units below ends in a flush of some 5 to 20 bytes: on data that
-deflates about 1000:1 (runs of zeros) that is several % of a tiny compressed size.
+blocks matches one sequential stream. Each of the 256 KiB units below ends in a flush of a
+few bytes, which counts only on data that deflates extremely well (runs of zeros).
 
-Level 6 deflates about 30 MB/s a core, too slow to run over a 1 GB layer while the engine
-streams it. So the estimate works in 256 KiB units: every unit goes through ISA-L's
-level 1 (about 16 times faster) and only ``SAMPLED_UNITS`` units, spread evenly over the
-stream, also through zlib's level 6. A stream of at most ``SAMPLED_UNITS`` units (16 MiB)
-is counted at level 6 in full. Past that, the level-6 size of the units not sampled is
-predicted from their ISA-L size ``x`` and length ``n`` by the regression ``a*x + b*x*x/n``
-fitted on the sampled ones (level 6 gains more over level 1 on the more compressible
-units). On the 1.3 GB baseline's two large layers, 200 placements of the sample gave a
-standard error of 0.55 % of the image's compressed size and at most 1.6 %, as 32 units of
-1 MiB did at twice the level-6 work.
+Level 6 is too slow to run over a large layer while the engine streams it, so the
+estimate works in 256 KiB units: every unit goes through ISA-L's level 1 (much faster)
+and only ``SAMPLED_UNITS`` units, spread evenly over the stream, also through zlib's
+level 6. A stream of at most ``SAMPLED_UNITS`` units (16 MiB) is counted at level 6 in
+full. Past that, the level-6 size of the units not sampled is predicted from their ISA-L
+size ``x`` and length ``n`` by the regression ``a*x + b*x*x/n`` fitted on the sampled ones
+(level 6 gains more over level 1 on the more compressible units). How close the estimate
+comes, measured and dated: docs/measurements.md (Pull size) and docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -43,6 +40,15 @@ WINDOW_BYTES = 32 << 10
 #: units per stream deflated at level 6 (a stream of at most this many is counted in full)
 SAMPLED_UNITS = 64
 FAST_LEVEL = 1
+#: pushed bytes / zlib level-6 bytes of the same layer: the engine pushes with Go's compress/gzip, whose level 6
+#: emits more than zlib's. Fitted on 2026-12-03's pushes of the write-up's layers, 1.010 to 1.019 a layer
+#: (docs/measurements.md; bench/pull_estimate.py measures it again)
+ENGINE_PUSH_RATIO = 1.0142
+
+
+def as_pushed(zlib_bytes: int) -> int:
+    """The bytes an engine's push of a layer takes, estimated from its zlib level-6 gzip size."""
+    return round(zlib_bytes * ENGINE_PUSH_RATIO)
 
 
 class UnitSizes(NamedTuple):
@@ -145,11 +151,19 @@ class GzipCounter:
         while view:
             take = min(len(view), BLOCK_BYTES - self._filled)
             self._block[self._filled : self._filled + take] = view[:take]
-            self._filled += take
             view = view[take:]
-            if self._filled == BLOCK_BYTES:
-                self._send(self._block)
-                self._block, self._filled = bytearray(BLOCK_BYTES), 0
+            self.commit(take)
+
+    def free_space(self) -> memoryview:
+        """The unfilled rest of the current block, to read the stream's next bytes into (then ``commit``)."""
+        return memoryview(self._block)[self._filled :]
+
+    def commit(self, size: int) -> None:
+        """Take the next ``size`` bytes as written into ``free_space()``."""
+        self._filled += size
+        if self._filled == BLOCK_BYTES:
+            self._send(self._block)
+            self._block, self._filled = bytearray(BLOCK_BYTES), 0
 
     def _is_sampled(self, index: int) -> bool:
         """True for ``SAMPLED_UNITS`` units spread evenly over the stream (all of a short one)."""

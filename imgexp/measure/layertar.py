@@ -1,7 +1,7 @@
 """Reading one layer tar as a stream: its entries, its dist-info RECORDs, its package database and its pull size.
 
 A layer (tens of thousands of members) is read with libarchive, whose C reader parses
-headers about five times faster than :mod:`tarfile`. It reads the headers (and the text of
+headers much faster than :mod:`tarfile` (docs/dependencies.md says by how much). It reads the headers (and the text of
 each dist-info RECORD and of the system's package database) and seeks over file contents,
 which go to the gzip counter as views into the stream's chunks (copied once, into the
 counter's blocks).
@@ -18,6 +18,7 @@ import contextlib
 import io
 import posixpath
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ except (OSError, AttributeError) as error:  # libarchive-c loads the C library w
         "libarchive) or set LIBARCHIVE to the path of libarchive.so"
     ) from error
 
+from isal import isal_zlib
+
 from .gzipsize import GzipSizer
 
 if TYPE_CHECKING:
@@ -41,11 +44,21 @@ if TYPE_CHECKING:
 LAYER_BUFFER_BYTES = 64 << 10
 #: files whose contents are read from the layers: a distribution's list of files
 RECORD_SUFFIX = ".dist-info/RECORD"
+#: files whose header lines are kept: a distribution's metadata (its name, version, extras and requirements)
+METADATA_SUFFIX = ".dist-info/METADATA"
+METADATA_FIELDS = ("Name:", "Version:", "Requires-Dist:", "Provides-Extra:")
 #: files whose contents are read from the layers: the system's package database (dpkg: each package's
-#: list of files; apk: one file that lists them all)
-PACKAGE_DB = re.compile(r"^(?:var/lib/dpkg/status|var/lib/dpkg/info/[^/]+\.list|lib/apk/db/installed)$")
+#: list of files, and apt's record of what it installed only as a dependency; apk: one file that lists them all)
+PACKAGE_DB = re.compile(
+    r"^(?:var/lib/dpkg/status|var/lib/dpkg/info/[^/]+\.list|var/lib/apt/extended_states|lib/apk/db/installed)$"
+)
 #: the first bytes of a gzip and of a zstd blob
-COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
+GZIP_MAGIC = b"\x1f\x8b"
+COMPRESSED_MAGIC = (GZIP_MAGIC, b"\x28\xb5\x2f\xfd")
+#: zlib's window bits for a gzip member (header and trailer checked)
+GZIP_WBITS = 16 + 15
+#: how much of a gzip blob is inflated at a time, and the most it may inflate to in one call
+INFLATE_IN_BYTES, INFLATE_OUT_BYTES = 256 << 10, 4 << 20
 
 #: kinds of layer entries
 FILE, DIR, LINK, WHITEOUT, OPAQUE = "file", "dir", "link", "whiteout", "opaque"
@@ -71,6 +84,8 @@ class LayerScan:
     """path of each ``*.dist-info/RECORD`` in the layer -> its text"""
     package_db: dict[str, str] = field(default_factory=dict)
     """path of each file of the package database in the layer (see PACKAGE_DB) -> its text"""
+    metadata: dict[str, str] = field(default_factory=dict)
+    """path of each ``*.dist-info/METADATA`` in the layer -> its METADATA_FIELDS lines"""
 
 
 @dataclass(frozen=True)
@@ -190,7 +205,7 @@ class _CalledFromC:
     returns, whether libarchive saw an error or took the early end for the archive's end.
     """
 
-    def __init__(self, file: StreamFile) -> None:
+    def __init__(self, file: io.RawIOBase) -> None:
         self._file = file
         self.failure: BaseException | None = None
 
@@ -220,17 +235,19 @@ class _CalledFromC:
 def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> LayerScan:
     """List the entries of the layer at the cursor; gzip-count it unless it is a compressed blob already.
 
-    A compressed blob is decompressed by a libarchive reader of its own (any filter, the raw
-    format) whose output the tar reader reads, so the tar's bytes are counted to the last
-    byte of padding after the end-of-archive marker (the tar reader stops at the marker).
+    A compressed blob is decompressed (gzip by ISA-L, zstd by a libarchive reader of its own)
+    into the tar reader, so the tar's bytes are counted to the last byte of padding after the
+    end-of-archive marker (the tar reader stops at the marker).
     """
     scan = LayerScan(member=name, tar_bytes=size, blob_bytes=size)
-    compressed = cursor.peek(4).startswith(COMPRESSED_MAGIC)
+    magic = cursor.peek(4)
+    compressed = magic.startswith(COMPRESSED_MAGIC)
     counter = None if compressed else sizer.stream(size)
     contents = StreamFile(cursor, size, sink=None if counter is None else counter.feed)
     if size:
-        tar = StreamFile(ChunkCursor(_decompressed(name, contents))) if compressed else contents
-        _read_entries(name, tar, scan)
+        inflated = _gunzipped(name, contents) if magic.startswith(GZIP_MAGIC) else _decompressed(name, contents)
+        tar = StreamFile(ChunkCursor(inflated)) if compressed else contents
+        read_entries(name, tar, scan)
         if compressed:
             tar.drain()
             scan.tar_bytes = tar.tell()
@@ -244,22 +261,40 @@ def scan_layer(name: str, size: int, cursor: ChunkCursor, sizer: GzipSizer) -> L
     return scan
 
 
-def _read_entries(name: str, tar: StreamFile, scan: LayerScan) -> None:
+def read_entries(name: str, tar: io.RawIOBase, scan: LayerScan) -> None:
     """Record each entry of the (uncompressed) layer tar ``tar`` in ``scan``."""
     with _libarchive(name, tar, "tar", "none") as layer:
         for entry in layer:
             _record_entry(entry, scan)
 
 
+def _gunzipped(name: str, blob: StreamFile) -> Iterator[bytes]:
+    """The bytes of a gzip blob, member after member, inflated by ISA-L (twice as fast as zlib)."""
+    inflater, open_member = isal_zlib.decompressobj(GZIP_WBITS), False
+    while data := blob.read(INFLATE_IN_BYTES):
+        while data:
+            try:
+                yield inflater.decompress(data, INFLATE_OUT_BYTES)
+            except isal_zlib.error as error:  # type: ignore[misc]  # its stub types the class as an instance
+                raise ValueError(f"layer {name}: not a sound gzip stream ({error})") from error
+            data, open_member = inflater.unconsumed_tail, not inflater.eof
+            if inflater.eof:
+                data, inflater = inflater.unused_data, isal_zlib.decompressobj(GZIP_WBITS)
+                if data and not data.startswith(GZIP_MAGIC):
+                    return  # padding after the last member: left for the caller to drain
+    if open_member:
+        raise ValueError(f"layer {name}: its gzip stream ends inside a member")
+
+
 def _decompressed(name: str, blob: StreamFile) -> Iterator[bytes]:
-    """The bytes of a compressed blob (gzip or zstd), decompressed block by block."""
+    """The bytes of a compressed blob (zstd, or any other libarchive reads), decompressed block by block."""
     with _libarchive(name, blob, "raw", "all") as raw:
         for entry in raw:
             yield from entry.get_blocks()
 
 
 @contextlib.contextmanager
-def _libarchive(name: str, stream: StreamFile, format_name: str, filter_name: str) -> Iterator[Any]:
+def _libarchive(name: str, stream: io.RawIOBase, format_name: str, filter_name: str) -> Iterator[Any]:
     """libarchive reading ``stream``; its failure, or the stream's (raised inside the C reader), as one
     error naming the layer."""
     source = _CalledFromC(stream)
@@ -274,25 +309,48 @@ def _libarchive(name: str, stream: StreamFile, format_name: str, filter_name: st
         raise source.failure
 
 
+def _in_site(path: str) -> bool:
+    return "site-packages/" in path or "dist-packages/" in path
+
+
+def is_record(path: str) -> bool:
+    """True for a distribution's list of files in a site directory (RECORD_SUFFIX)."""
+    return path.endswith(RECORD_SUFFIX) and _in_site(path)
+
+
+def is_metadata(path: str) -> bool:
+    """True for a distribution's METADATA in a site directory (METADATA_SUFFIX)."""
+    return path.endswith(METADATA_SUFFIX) and _in_site(path)
+
+
+def contents_read(path: str) -> bool:
+    """True for a regular file whose contents a layer's scan keeps: a RECORD, a METADATA or a package database file."""
+    return is_record(path) or is_metadata(path) or PACKAGE_DB.match(path) is not None
+
+
 def _record_entry(entry: libarchive.ArchiveEntry, scan: LayerScan) -> None:
     name = entry.pathname
     if isinstance(name, bytes):  # not valid in the locale's encoding: kept byte for byte, as tarfile does
         name = name.decode("utf-8", "surrogateescape")
     path = posixpath.normpath(name.lstrip("/")).removeprefix("./")
     directory, base = posixpath.split(path)
+    filetype = stat.S_IFMT(entry.filetype)  # read once: each of libarchive-c's is* asks the C library again
     if base == OPAQUE_MARKER:
         scan.entries.append((directory, OPAQUE, 0))
     elif base.startswith(WHITEOUT_PREFIX):
         scan.entries.append((posixpath.join(directory, base[len(WHITEOUT_PREFIX) :]), WHITEOUT, 0))
-    elif entry.isdir:
+    elif filetype == stat.S_IFDIR:
         scan.entries.append((path, DIR, 0))
-    elif entry.isreg and not entry.islnk:
+    elif filetype == stat.S_IFREG and not entry.islnk:
         scan.entries.append((path, FILE, entry.size or 0))
-        if path.endswith(RECORD_SUFFIX) and ("site-packages/" in path or "dist-packages/" in path):
+        if is_record(path):
             scan.records[path] = b"".join(entry.get_blocks()).decode(errors="replace")
+        elif is_metadata(path):
+            text = b"".join(entry.get_blocks()).decode(errors="replace")
+            scan.metadata[path] = "\n".join(line for line in text.splitlines() if line.startswith(METADATA_FIELDS))
         elif PACKAGE_DB.match(path):
             scan.package_db[path] = b"".join(entry.get_blocks()).decode(errors="replace")
-    elif entry.issym:
+    elif filetype == stat.S_IFLNK:
         target = entry.linkpath
         scan.entries.append((path, LINK, len(target.encode("utf-8", "surrogateescape") if target else b"")))
     else:

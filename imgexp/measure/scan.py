@@ -24,7 +24,7 @@ from ..engine.bases import BaseImage
 from ..engine.client import CONTAINERD_STORE, image_store
 from ..results import write_csv
 from ..units import human_size
-from .gzipsize import GZIP_LEVEL, SAMPLED_UNITS, UNIT_BYTES
+from .gzipsize import ENGINE_PUSH_RATIO, GZIP_LEVEL, SAMPLED_UNITS, UNIT_BYTES, as_pushed
 from .layercache import LayerCache
 from .layerstore import SOURCE as STORE_SOURCE
 from .layerstore import open_store, read_stored
@@ -48,7 +48,8 @@ LAYER_COLUMNS = [
 ESTIMATE_METHOD = (
     f"estimate: gzip level {GZIP_LEVEL} (the registry push default) of each uncompressed layer tar, "
     f"in {UNIT_BYTES >> 10} KiB units; in a layer of over {SAMPLED_UNITS} units, {SAMPLED_UNITS} are deflated "
-    "and the rest predicted from an ISA-L pass (imgexp.measure.gzipsize)"
+    f"and the rest predicted from an ISA-L pass; times {ENGINE_PUSH_RATIO}, as the engine's push (Go's gzip) "
+    "emits more than zlib (imgexp.measure.gzipsize)"
 )
 EXACT_METHOD = "exact: size of each layer's compressed blob"
 CONTENT_STORE_METHOD = "exact: blob sizes (containerd content store)"
@@ -233,7 +234,9 @@ def layer_frame(saved: SavedImage, base_layers: int, wasted: list[int]) -> pd.Da
                 "tar_bytes": layer.tar_bytes,
                 "file_bytes": sum(size for _, kind, size in layer.entries if kind == "file"),
                 "files": sum(1 for _, kind, _ in layer.entries if kind == "file"),
-                "compressed_bytes": layer.compressed_bytes,
+                "compressed_bytes": layer.compressed_bytes
+                if layer.compressed_exact
+                else as_pushed(layer.compressed_bytes),
                 "compressed_exact": layer.compressed_exact,
                 "wasted_bytes": wasted[index],
                 "diff_id": diff_ids[index] if index < len(diff_ids) else layer.member,

@@ -11,7 +11,6 @@ wherever in the layer's tar the marker comes (moby/moby#17766).
 
 from __future__ import annotations
 
-import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +44,12 @@ class FinalFilesystem:
         return 1.0 - self.wasted_bytes / self.layer_file_bytes if self.layer_file_bytes else 1.0
 
 
+def _parent(path: str) -> str:
+    """posixpath.dirname of a normalised relative path (no "//", no trailing "/"), without its cost."""
+    cut = path.rfind("/")
+    return path[:cut] if cut > 0 else ""
+
+
 def replay(layers: Sequence[Iterable[Entry]]) -> FinalFilesystem:
     """Apply each layer's entries (path, kind, bytes) in order, as overlayfs would."""
     files: dict[str, tuple[int, int]] = {}
@@ -61,7 +66,7 @@ def replay(layers: Sequence[Iterable[Entry]]) -> FinalFilesystem:
             wasted[layer] += size
         for child in children.pop(path, ()):
             forget(child)
-        children.get(posixpath.dirname(path), set()).discard(path)
+        children.get(_parent(path), set()).discard(path)
         fresh.discard(path)
 
     def hide(path: str) -> None:
@@ -75,8 +80,9 @@ def replay(layers: Sequence[Iterable[Entry]]) -> FinalFilesystem:
     def place(path: str) -> None:
         while path and path not in fresh:
             fresh.add(path)
-            children[posixpath.dirname(path)].add(path)
-            path = posixpath.dirname(path)
+            parent = _parent(path)
+            children[parent].add(path)
+            path = parent
 
     for index, entries in enumerate(layers):
         fresh.clear()

@@ -132,6 +132,7 @@ def summary_table(inspected: Inspected) -> Styler:
         "site-packages": human_size(s["site_packages_bytes"]),
         "python": s["python"] or "none found",
         "findings": f"{human_size(s['findings_bytes'])}, {s['findings_pct']:.1f}% of {s['size']}",
+        "base": f"{s['base']} ({s['base_layers']} layers; {s['base_found']})" if s["base"] else "none found",
     }
     if s["notes"]:
         fields["notes"] = s["notes"]
@@ -139,26 +140,32 @@ def summary_table(inspected: Inspected) -> Styler:
 
 
 def findings_table(inspected: Inspected) -> Styler:
-    """The findings ranked by bytes, with their share of the image and their fix; the total last."""
+    """The findings ranked by bytes, each the base's part or what the build added, with their share of the image,
+    the instruction that brought them, what requires them, and their fix; the total last."""
     findings, s = inspected.inspection.findings, inspected.inspection.summary
+    required = findings["required_by"].where(findings["required_by"] == "", "; not counted, " + findings["required_by"])
     table = pd.DataFrame(
         {
-            "finding": findings["kind"],
+            "finding": findings["kind"] + findings["origin"].map(lambda origin: " (base)" if origin == "base" else ""),
             "bytes": findings["bytes"].map(human_size),
             "share": findings["share_pct"].map(lambda pct: f"{pct:.1f}%"),
-            "what": findings["title"] + ": " + findings["detail"],
+            "what": findings["title"] + ": " + findings["detail"] + required,
+            "from": findings["instruction"],
             "fix": findings["fix"],
         }
     )
     total = {"finding": "total", "bytes": human_size(s["findings_bytes"]), "share": f"{s['findings_pct']:.1f}%"}
-    table = pd.concat([table, pd.DataFrame([{**total, "what": f"of {s['size']}", "fix": ""}])])
+    table = pd.concat([table, pd.DataFrame([{**total, "what": f"of {s['size']}", "from": "", "fix": ""}])])
     return styled(table.set_index("finding"))
 
 
 def findings_bars(inspected: Inspected) -> Figure:
     """The image's size as a bar, beside one bar per finding: what each could save."""
     findings, s = inspected.inspection.findings, inspected.inspection.summary
-    names = ["image size", *findings["kind"]]
+    names = [
+        "image size",
+        *(k + (" (base)" if o == "base" else "") for k, o in zip(findings["kind"], findings["origin"], strict=True)),
+    ]
     values = [s["size_bytes"], *findings["bytes"]]
     fig, ax = _figure(8, 1.3 + 0.4 * len(names))
     ax.barh(range(len(names)), values, color=[BAR_COLOR] + [SAVING_COLOR] * len(findings))

@@ -8,6 +8,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from .. import attribution
+from ..derive.steps import CHAIN as DERIVED_CHAIN
 from ..units import human_size
 
 BASE_COLOR = "#9aa5b1"
@@ -29,9 +30,12 @@ METRICS = {"size_bytes": "size on disk", "compressed_bytes": "pull size (compres
 
 
 def waterfall_steps(results: pd.DataFrame, metric: str) -> pd.DataFrame | Markdown:
-    """attribution.waterfall, or a Markdown line saying why there is none."""
+    """attribution.waterfall (through the derivations in a run that derived them), or a Markdown line saying
+    why there is none."""
+    names = set(results["strategy"])
+    chain = DERIVED_CHAIN if all(name in names for name, _ in DERIVED_CHAIN) else attribution.CHAIN
     try:
-        return attribution.waterfall(results, metric)
+        return attribution.waterfall(results, metric, chain)
     except ValueError as exc:
         return Markdown(f"No waterfall by {METRICS.get(metric, metric)}: {exc}.")
 

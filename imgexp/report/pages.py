@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ..attribution import smallest_working
 from ..errors import ImgexpError
-from ..experiment import Settings, run
+from ..experiment import run
 from ..lint import load_lint
 from ..measure.scan import load_layers, load_packages
 from ..paths import DATA
+from ..prepare import prepare
 from ..results import load_results
+from ..settings import Settings
 from ..units import human_size
 from .tables import field_table
 
@@ -34,7 +37,8 @@ def resolve(path: str | Path) -> Path:
 
 
 def check_parameters(**parameters: Any) -> Settings:
-    """A notebook's Settings, checked before anything is built.
+    """A notebook's Settings, checked before anything is built, as the run uses them (a project's
+    ``python`` and ``out`` where left at their defaults: imgexp.prepare).
 
     A missing requirements file raises RequirementsNotFound and an unknown strategy
     StrategyNotFound, each naming the fix.
@@ -45,7 +49,7 @@ def check_parameters(**parameters: Any) -> Settings:
         Options of imgexp.Settings; relative paths are taken from the repository root.
     """
     paths = {name: resolve(value) for name, value in parameters.items() if name in PATHS and value}
-    return Settings(**{**parameters, **paths})
+    return prepare(Settings(**{**parameters, **paths})).settings
 
 
 def settings_table(settings: Settings, **notebook: Any) -> Styler:
@@ -78,7 +82,8 @@ def strategy_result(strategy: str, settings: Settings) -> pd.DataFrame:
     result = run(settings, strategies=(strategy,), out=own)
     row = result.iloc[0]
     if row["status"] != "ok":
-        raise ImgexpError(f"Strategy {strategy!r} was not run: {row['reason']}")
+        what = "failed to build" if row["status"] == "failed" else "was not run"
+        raise ImgexpError(f"Strategy {strategy!r} {what}: {row['reason']}")
     return result
 
 
@@ -157,6 +162,16 @@ def smallest(results: pd.DataFrame) -> str:
     if by_pull["strategy"] != row["strategy"]:
         line += f". Smallest to pull: {by_pull['strategy']}, {by_pull['compressed']}"
     return line
+
+
+def recommendation(results: pd.DataFrame) -> Markdown:
+    """A run's recommendation (derived strategies: imgexp.derive.steps), its saving and its diff, as markdown."""
+    recommended = (results.attrs.get("provenance") or {}).get("recommendation")
+    if not recommended:
+        return Markdown("No recommendation: this run derived no strategy, or none is both verified and complete.")
+    lines = "\n".join(f"- {line}" for line in [*recommended["lines"], f"its Dockerfile: {recommended['dockerfile']}"])
+    diff = f"\n\n```diff\n{recommended['diff']}```" if recommended["diff"] else ""
+    return Markdown(f"**Recommended: {recommended['strategy']}**\n\n{lines}{diff}")
 
 
 def provenance_facts(results: pd.DataFrame) -> dict[str, str]:

@@ -5,7 +5,7 @@ reused), runs notebooks/strategy.ipynb once per strategy and notebooks/compare.i
 papermill into ``<out>/notebooks/``, renders each to HTML with its code hidden, and writes
 ``<out>/index.html``. ``publish_inspections`` renders notebooks/inspect.ipynb once per image
 (`imgexp report --inspect IMAGE`) and an index of those pages, without the experiment. The
-pages show paths relative to the repository or to ``out`` (imgexp.experiment.shown_path),
+pages show paths relative to the repository or to ``out`` (imgexp.settings.shown_path),
 never the machine's.
 """
 
@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..errors import BuildFailed
-from ..experiment import Settings, run
+from ..experiment import run
 from ..paths import DATA
+from ..prepare import prepare
 from ..progress import Progress
 from ..results import write_atomic
+from ..settings import Settings
 from ..units import human_size
 from .execute import COMPARE_NOTEBOOK, DIFF_NOTEBOOK, INSPECT_NOTEBOOK, STRATEGY_NOTEBOOK, Page, run_page
 from .pages import PATHS, provenance_facts, ranking
@@ -37,11 +38,11 @@ class Published:
     index: Path
     pages: list[Page]
     results: pd.DataFrame | None
-    build_failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        """True when every page rendered and every measured image works (a strategy not run is no failure)."""
+        """True when every page rendered, no build failed and every measured image works (a strategy not run
+        for want of a base is no failure)."""
         if self.results is None:  # only inspected images: each page must have rendered
             return (
                 bool(self.pages)
@@ -49,7 +50,8 @@ class Published:
                 and all(p.name.startswith(("inspect-", "diff-")) for p in self.pages)
             )
         measured = self.results[self.results["status"] == "ok"]
-        return bool(measured["verified"].all()) and all(p.ok for p in self.pages) and not self.build_failures
+        failed = (self.results["status"] == "failed").any()
+        return bool(measured["verified"].all()) and all(p.ok for p in self.pages) and not failed
 
 
 def publish(settings: Settings) -> Published:
@@ -61,12 +63,13 @@ def publish(settings: Settings) -> Published:
         The report's Settings; ``rebuild`` and ``progress`` apply to the experiment, the
         notebooks reuse its images.
     """
-    out, console = settings.out, Progress(settings.progress)
-    names = [strategy.name for strategy in settings.chosen]
-    results, failures = _run_experiment(settings, names)
-    not_run = _not_run(results)
+    prepared = prepare(settings)
+    settings, out, console = prepared.settings, prepared.out, Progress(settings.progress)
+    names = [strategy.name for strategy in prepared.strategies]
+    results = run(settings, strategies=tuple(names))
+    not_run, failures = _not_ok(results, "not-run"), _not_ok(results, "failed")
     pages = []
-    for name in [n for n in names if n not in not_run]:
+    for name in [n for n in names if n not in not_run and n not in failures]:
         parameters = {"strategy": name, **notebook_parameters(settings)}
         pages.append(run_page(STRATEGY_NOTEBOOK, out, f"strategy-{name}", f"Strategy {name}", parameters, console))
     compare = {
@@ -79,7 +82,7 @@ def publish(settings: Settings) -> Published:
     index = out / "index.html"
     write_atomic(index, index_html(out, pages, results, failures, not_run))
     console.log(f"[report] {index}")
-    return Published(out, index, pages, results, failures)
+    return Published(out, index, pages, results)
 
 
 def publish_inspections(
@@ -138,25 +141,12 @@ def notebook_parameters(settings: Settings) -> dict[str, Any]:
     return parameters
 
 
-def _not_run(results: pd.DataFrame | None) -> dict[str, str]:
-    """Strategies the experiment could not run here (no base image), with the reason."""
+def _not_ok(results: pd.DataFrame | None, status: str) -> dict[str, str]:
+    """The strategies of a ``status`` (``not-run``: no base here; ``failed``: the build failed), with the reason."""
     if results is None:
         return {}
-    skipped = results[results["status"] == "not-run"]
-    return dict(zip(skipped["strategy"], skipped["reason"], strict=True))
-
-
-def _run_experiment(settings: Settings, names: list[str]) -> tuple[pd.DataFrame | None, dict[str, str]]:
-    """The experiment's results; a strategy that fails to build is left out (and noted) so the others still run."""
-    names = list(names)
-    failures: dict[str, str] = {}
-    while names:
-        try:
-            return run(settings, strategies=tuple(names)), failures
-        except BuildFailed as exc:
-            failures[exc.strategy] = str(exc).splitlines()[0]
-            names.remove(exc.strategy)
-    return None, failures
+    rows = results[results["status"] == status]
+    return dict(zip(rows["strategy"], rows["reason"], strict=True))
 
 
 def index_html(
@@ -169,7 +159,13 @@ def index_html(
     """The report's front page: a link to every page, its status, and when, where and on what it ran."""
     rows = []
     for page in pages:
-        if page.name == "compare":  # strategies not run come last among the strategies
+        if page.name == "compare":  # strategies that failed or were not run come last among the strategies
+            rows += [
+                f'<tr class="failed"><td>Strategy {html.escape(name)}</td><td>failed to build</td>'
+                f'<td>{html.escape(reason.splitlines()[0])} (<a href="{html.escape(_log_of(results, name))}">'
+                "its build log</a>; below: its error lines)</td></tr>"
+                for name, reason in failures.items()
+            ]
             rows += [
                 f'<tr class="not-run"><td>Strategy {html.escape(name)}</td><td>not run</td>'
                 f"<td>{html.escape(reason)}</td></tr>"
@@ -192,7 +188,7 @@ def index_html(
         )
     provenance = results.attrs["provenance"] if results is not None else {}
     standins = any(base["standin"] for base in provenance.get("bases", {}).values())
-    notes = "".join(f"<li>{html.escape(s)}: {html.escape(m)}</li>" for s, m in failures.items())
+    notes = "".join(f"<li>{html.escape(s)}: <pre>{html.escape(m)}</pre></li>" for s, m in failures.items())
     return _INDEX.format(
         title=html.escape(f"imgexp report: {out.name}"),
         rows="\n".join(rows),
@@ -202,12 +198,19 @@ def index_html(
     )
 
 
+def _log_of(results: pd.DataFrame | None, strategy: str) -> str:
+    """The build log of a strategy's row, relative to the results folder (the index sits in it)."""
+    if results is None:
+        return ""
+    return str(results.loc[results["strategy"] == strategy, "build_log"].iloc[0])
+
+
 def _row_summary(results: pd.DataFrame | None, strategy: str) -> str:
     if results is None or strategy not in set(results["strategy"]):
         return ""
     row = results[results["strategy"] == strategy].iloc[0]
     if row["status"] != "ok":
-        return f"not run: {row['reason']}"
+        return f"{row['status']}: {row['reason']}"
     works = "every requirement imports" if row["verified"] else f"import check FAILED: {row['verify_error']}"
     return f"{row['size']} ({human_size(row['base_bytes'])} base + {human_size(row['added_bytes'])} added); {works}"
 
@@ -223,8 +226,8 @@ def _facts_html(results: pd.DataFrame | None) -> str:
 
 
 _STANDIN_NOTE = (
-    "<p><strong>Stand-in bases were used</strong> (built from Debian's packages, not the official python "
-    "images): compare these figures with each other, not with python:* images.</p>"
+    "<p><strong>Stand-in bases were used</strong> (CPython built from its signed upstream source on Debian roots, not "
+    "the official python images): compare these figures with each other, not with python:* images.</p>"
 )
 _INDEX = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

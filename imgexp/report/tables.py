@@ -46,11 +46,13 @@ def waterfall_table(results: pd.DataFrame, metric: str = "size_bytes") -> Styler
 
 
 def summary_table(results: pd.DataFrame) -> Styler:
-    """The comparison as a table in human units, one row per strategy; a strategy not run says why."""
+    """The comparison as a table in human units, one row per strategy; a strategy that failed to build
+    or was not run says why."""
     rows = []
     for row in results.itertuples():
         if row.status != "ok":
-            rows.append({"strategy": row.strategy, "size": "-", "verified": "not run", "note": row.reason})
+            shown = "failed to build" if row.status == "failed" else "not run"
+            rows.append({"strategy": row.strategy, "size": "-", "verified": shown, "note": row.reason})
             continue
         baseline = row.strategy == "base" or pd.isna(row.vs_baseline_pct)
         change = "baseline" if baseline else f"{row.vs_baseline_pct:+.0f}%"
@@ -79,7 +81,7 @@ def measurements_table(results: pd.DataFrame) -> Styler:
     rows, parts = [], site_packages_parts(results)
     for row in results.itertuples():
         if row.status != "ok":
-            rows.append({"strategy": row.strategy, "on disk": "-", "note": f"not run: {row.reason}"})
+            rows.append({"strategy": row.strategy, "on disk": "-", "note": f"{row.status}: {row.reason}"})
             continue
         rows.append(
             {

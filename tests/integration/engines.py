@@ -42,9 +42,10 @@ from imgexp.measure.gzipsize import GZIP_LEVEL
 class DedicatedEngine:
     """A dockerd of its own under ``root``, started and stopped by the test."""
 
-    def __init__(self, root: Path, containerd_store: bool = False) -> None:
+    def __init__(self, root: Path, containerd_store: bool = False, mirror: str | None = None) -> None:
         self.root = root
         self.containerd_store = containerd_store
+        self.mirror = mirror
         # containerd's sockets live under the exec root: a short path keeps them under the 108 bytes a socket takes
         self.exec_root = Path(tempfile.mkdtemp(prefix="imgexp-exec-", dir="/run"))
         self.bridge = f"imgexp{os.getpid() % 100000}"
@@ -57,7 +58,9 @@ class DedicatedEngine:
     def start(self) -> None:
         """Start dockerd and wait (up to a minute) until it answers."""
         config = self.root / "daemon.json"
-        features = {"features": {"containerd-snapshotter": True}} if self.containerd_store else {}
+        features: dict[str, object] = {"features": {"containerd-snapshotter": True}} if self.containerd_store else {}
+        if self.mirror:  # Docker Hub's images (python:3.11-slim) pulled from this registry instead
+            features["registry-mirrors"] = [f"http://{self.mirror}"]
         config.write_text(json.dumps(features) + "\n")
         subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True)
         argv = [
@@ -152,16 +155,17 @@ class _Chunks(io.RawIOBase):
 
 @contextlib.contextmanager
 def dedicated_engine(
-    root: Path, source: docker.DockerClient, containerd_store: bool = False
+    root: Path, source: docker.DockerClient, containerd_store: bool = False, mirror: str | None = None
 ) -> Iterator[DedicatedEngine]:
     """A started DedicatedEngine holding the slim stand-in of ``source``; stopped and removed after.
 
     ``containerd_store``: the engine keeps images in the containerd image store, the
-    stand-in's layer as a compressed blob.
+    stand-in's layer as a compressed blob. ``mirror``: a registry (host:port, plain HTTP) the
+    engine pulls Docker Hub's images from (its ``registry-mirrors``).
     """
     if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which("ip") is None:
         pytest.skip("a dedicated Docker engine needs root, dockerd and ip (iproute2)")
-    engine = DedicatedEngine(root, containerd_store)
+    engine = DedicatedEngine(root, containerd_store, mirror)
     try:
         engine.start()
         if containerd_store and image_store(engine.client.info()) != CONTAINERD_STORE:

@@ -17,8 +17,9 @@ import docker
 import pandas as pd
 import pytest
 
-from imgexp.engine.build import build_image
+from imgexp.engine.build import BuildRequest, build_image
 from imgexp.engine.cleanup import Ledger, short_id
+from imgexp.engine.context import BuildContext
 from imgexp.engine.standins import tag_for
 
 from ..helpers import imgexp_run
@@ -77,17 +78,11 @@ def test_clean_removes_what_a_stopped_run_left_and_nothing_else(engine: Dedicate
     _build(client, f"FROM {STANDIN}\nRUN echo {tmp_path.name} > /mine\n")
     _build(client, f"FROM scratch\nCOPY Dockerfile /{tmp_path.name}\n")
     users = _dangling(client)
-    built = build_image(
-        client,
-        "two-stage",
-        _context(
-            f"FROM {STANDIN} AS builder\nRUN echo {tmp_path.name} > /built\n"
-            f"FROM {STANDIN}\nCOPY --from=builder /built /built\n"
-        ),
-        "imgexp/two-stage:test",
-        {},
-        {"imgexp.role": "build", "imgexp.strategy": "two-stage"},
-    )
+    builder = f"FROM {STANDIN} AS builder\nRUN echo {tmp_path.name} > /built\n"
+    two_stage = builder + f"FROM {STANDIN}\nCOPY --from=builder /built /built\n"
+    labels = {"imgexp.role": "build", "imgexp.strategy": "two-stage"}
+    request = BuildRequest("two-stage", BuildContext(_context(two_stage), ""), "imgexp/two-stage:test", labels=labels)
+    built = build_image(client, request)
     left = _dangling(client) - users
     assert left, "the builder stage is left untagged"
     derived = _build(client, f"FROM imgexp/two-stage:test\nRUN echo {tmp_path.name} > /derived\n", "mine/derived:1")

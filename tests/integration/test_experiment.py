@@ -15,7 +15,7 @@ import pandas as pd
 import imgexp
 from imgexp.units import human_size
 
-from ..helpers import REPO, WRITEUP_STRATEGIES
+from ..helpers import REPO, STANDIN_TAGS, WRITEUP_STRATEGIES
 
 
 def test_writeup_strategies_build_verify_and_rank(writeup_run: tuple[Path, pd.DataFrame]) -> None:
@@ -132,7 +132,12 @@ def test_cli_prints_the_writeup_table(
         line = next(line for line in lines if line.startswith(row.strategy + " "))
         assert row.size in line and "yes" in line
     assert "Stand-in bases" in done.stdout
-    assert done.stderr == ""  # quiet in CI
+    # quiet in CI, not silent: one line per finished strategy (here reused), so a long log says where it is
+    finished = done.stderr.splitlines()
+    assert [line.split(" s, ")[0].rsplit(", ", 1)[0] for line in finished] == [
+        f"[{row.strategy}] ok: {row.size}, verified" for row in results.itertuples()
+    ]
+    assert all(line.endswith(" s, reused") for line in finished), finished
 
 
 def test_clean_touches_only_images_imgexp_built(
@@ -152,7 +157,7 @@ def test_clean_touches_only_images_imgexp_built(
         listed = [line.split()[2:4] for line in done.stdout.splitlines() if line.startswith("would remove")]
         assert {_short(i) for i in results["image_id"]} <= {short for short, _ in listed}
         for _, tag in listed:  # imgexp's own tags, and untagged images its builds left
-            assert tag == "<none>" or (tag.startswith("imgexp/") and not tag.startswith("imgexp/python-standin"))
+            assert tag == "<none>" or (tag.startswith("imgexp/") and not tag.startswith(STANDIN_TAGS))
         listed = {short for short, _ in listed}
         assert _short(foreign.id) not in listed
         assert not {_short(b) for b in results["base_id"]} & listed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -28,41 +29,85 @@ def _dockerfiles(folder: Path, **strategies_text: str) -> Path:
     return folder
 
 
-def test_failing_run_step_names_strategy_step_and_log_and_keeps_earlier_rows(
+def _run_one(tmp_path: Path, requirements: Path, ca_bundle: str, name: str, steps: str) -> pd.DataFrame:
+    """imgexp.run of one strategy: the write-up's slim, then ``steps``."""
+    folder = _dockerfiles(tmp_path / "dockerfiles", **{name: SLIM + steps})
+    return imgexp.run(
+        requirements=requirements,
+        strategies=[name],
+        out=tmp_path / "out",
+        dockerfiles=folder,
+        ca_bundle=ca_bundle,
+        progress=False,
+    )
+
+
+#: a RUN step that compiles a C file including a header that is nowhere: gcc's own words say so
+COMPILE = (
+    "# imgexp.description: Compiles a C file that includes a header that does not exist.\n"
+    "ARG PYTHON_IMAGE=python:3.11\nFROM ${PYTHON_IMAGE}\n"
+    "RUN printf '#include <stdio.h>\\n#include <imgexp_missing.h>\\nint main(void) { return 0; }\\n' > /probe.c"
+    ' && echo "compiling probe.c" && gcc -c /probe.c -o /probe.o\n'
+)
+GCC_SAYS = "/probe.c:2:10: fatal error: imgexp_missing.h: No such file or directory"
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_a_failed_build_is_a_row_quoting_the_compiler_and_the_others_run(
+    tmp_path: Path, small_requirements: Path, writeup_ca: str, builder: str
+) -> None:
+    folder = _dockerfiles(tmp_path / "dockerfiles", slim=SLIM, compile=COMPILE, after=SLIM + f"RUN echo {builder}\n")
+    out = tmp_path / "out"
+    command = imgexp_run(
+        small_requirements, "slim,compile,after", out, "--dockerfiles", str(folder), "--ca-bundle", writeup_ca,
+        "--builder", builder, "--quiet",
+    )  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr  # a strategy failed to build: cli.EXIT_FAILED
+    results = pd.read_csv(out / "results.csv")
+    assert results["strategy"].tolist() == ["slim", "compile", "after"]
+    assert results["status"].tolist() == ["ok", "failed", "ok"] and results["verified"].tolist() == [True, False, True]
+    reason = results.loc[1, "reason"].splitlines()
+    assert reason[0].startswith("build failed at ") and "RUN printf" in reason[0] and "exit code: 1" in reason[0]
+    assert GCC_SAYS in reason  # the compiler's own line, on a line of its own
+    assert reason[-1] == "the whole build log: logs/compile.log" and results.loc[1, "build_log"] == "logs/compile.log"
+    assert not any(">>>" in line or "failed to solve" in line or "Dockerfile:" in line for line in reason)
+    log = (out / "logs" / "compile.log").read_text()
+    assert GCC_SAYS in log and "compiling probe.c" in log
+    assert (out / "logs" / "slim.log").is_file()  # every build's log is kept
+    assert "[compile] failed after " in done.stderr and GCC_SAYS in done.stderr  # the terminal shows it
+    assert "[slim] ok: " in done.stderr and "[after] ok: " in done.stderr  # a line per finished strategy
+    assert "FAILED" in done.stdout and GCC_SAYS in done.stdout  # the table too
+    assert "Traceback" not in done.stderr
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
+
+    again = subprocess.run(command, capture_output=True, text=True)  # unchanged: the failure is not built again
+    assert again.returncode == 3, again.stderr
+    rerun = pd.read_csv(out / "results.csv")
+    assert rerun["reused"].tolist() == [True, True, True] and rerun.loc[1, "reason"] == results.loc[1, "reason"]
+    assert "[compile] failed (unchanged since" in again.stderr
+
+
+def test_a_failed_step_that_names_no_error_quotes_its_last_lines(
     tmp_path: Path, small_requirements: Path, writeup_ca: str
 ) -> None:
-    folder = _dockerfiles(
-        tmp_path / "dockerfiles",
-        slim=SLIM,
-        broken=SLIM + 'RUN echo "about to fail on purpose" && exit 3\n',
+    results = _run_one(
+        tmp_path, small_requirements, writeup_ca, "broken", 'RUN echo "about to fail on purpose" && exit 3\n'
     )
-    out = tmp_path / "out"
-    with pytest.raises(imgexp.BuildFailed) as caught:
-        imgexp.run(
-            requirements=small_requirements,
-            strategies=["slim", "broken"],
-            out=out,
-            dockerfiles=folder,
-            ca_bundle=writeup_ca,
-            progress=False,
-        )
-    error = caught.value
-    assert error.strategy == "broken"
-    assert "RUN echo" in error.step and "exit 3" in error.step
-    assert "about to fail on purpose" in error.log_tail
-    assert "exit code: 3" in str(error)  # BuildKit's words (the classic builder's: "returned a non-zero code: 3")
-    kept = pd.read_csv(out / "results.csv")
-    assert kept["strategy"].tolist() == ["slim"] and kept["verified"].all()
+    reason = results.loc[0, "reason"].splitlines()
+    assert results.loc[0, "status"] == "failed" and "exit code: 3" in reason[0] and 'RUN echo "about' in reason[0]
+    assert reason[1:] == ["about to fail on purpose", "the whole build log: logs/broken.log"]
 
 
-def test_requirement_not_on_the_index_is_named(tmp_path: Path) -> None:
+def test_requirement_not_on_the_index_is_a_failed_row_quoting_pip(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("python-dateutil\nimgexp-no-such-distribution-3f9a\n")
-    with pytest.raises(imgexp.RequirementNotOnIndex) as caught:
-        imgexp.run(requirements=requirements, strategies=["slim"], out=tmp_path / "out", progress=False)
-    assert caught.value.requirement == "imgexp-no-such-distribution-3f9a"
-    assert caught.value.strategy == "slim"
-    assert "imgexp-no-such-distribution-3f9a" in str(caught.value)
+    results = imgexp.run(requirements=requirements, strategies=["slim"], out=tmp_path / "out", progress=False)
+    row = results.iloc[0]
+    assert row["status"] == "failed"
+    assert "pip found no distribution for 'imgexp-no-such-distribution-3f9a'" in row["reason"]
+    assert "ERROR: No matching distribution found for imgexp-no-such-distribution-3f9a" in row["reason"].splitlines()
 
 
 def test_an_image_whose_import_fails_is_a_recorded_result(
@@ -72,15 +117,7 @@ def test_an_image_whose_import_fails_is_a_recorded_result(
         "RUN for init in /opt/$VENV_NAME/lib/python3*/site-packages/dateutil/__init__.py; do "
         "echo 'raise ImportError(\"broken on purpose by the test\")' > $init; done\n"
     )
-    folder = _dockerfiles(tmp_path / "dockerfiles", broken_import=SLIM + broken_import)
-    results = imgexp.run(
-        requirements=small_requirements,
-        strategies=["broken-import"],
-        out=tmp_path / "out",
-        dockerfiles=folder,
-        ca_bundle=writeup_ca,
-        progress=False,
-    )
+    results = _run_one(tmp_path, small_requirements, writeup_ca, "broken-import", broken_import)
     row = results.iloc[0]
     assert row["status"] == "ok" and not row["verified"]
     assert "python-dateutil: import dateutil: ImportError: broken on purpose by the test" in row["verify_error"]
@@ -185,9 +222,10 @@ def test_an_engine_stopping_mid_build_is_named_as_such_and_the_run_resumes(
     engine.stop()
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stderr
-    assert stderr.startswith(
+    assert stderr.splitlines()[0].startswith("[slim] ok: "), stderr  # the strategy finished before it
+    assert stderr.splitlines()[1].startswith(
         f"imgexp: error: The Docker engine at {engine.host} stopped answering while building strategy 'slow' "
-    ), stderr
+    ), stderr  # a run-level error, not a failed row
     assert f'{slow_step}" (a ping gets no answer), so that step did not fail on its own' in stderr
     assert "finished before it are kept" in stderr and "run the same command" in stderr
     assert "non-zero code" not in stderr and "Traceback" not in stderr

@@ -19,9 +19,9 @@ CHECK_OUTPUT = "nbval-check-output"
 EXPECTED_OUTPUT = {
     "strategy.ipynb": "multi-stage: every requirement imports inside the image (python-dateutil)\n",
     "compare.ipynb": "smallest first: multi-stage < slim < base; every image works\n",
-    "inspect.ipynb": "imgexp/python-standin:3.11-slim: linux/amd64, Python 3.11\n",
-    "diff.ipynb": "imgexp/python-standin:3.11-slim -> imgexp/python-standin:3.11: distribution 1, file 20, "
-    "finding 3, image 2, layer 2, system-package 426\n",
+    "inspect.ipynb": "imgexp/python:3.11-slim-bookworm: linux/amd64, Python 3.11\n",
+    "diff.ipynb": "imgexp/python:3.11-slim-bookworm -> imgexp/python:3.11-bookworm: distribution 1, file 20, "
+    "finding 7, image 2, layer 6, system-package 427\n",
 }
 
 

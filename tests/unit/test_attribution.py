@@ -175,11 +175,13 @@ def test_smallest_working(changes: dict, metric: str, smallest: str) -> None:
 
 @pytest.mark.parametrize("metric", ["size_bytes", "compressed_bytes"])
 def test_nullable_columns_as_results_csv_gives_them(metric: str) -> None:
-    """Integer columns with missing values (a not-run row) as nullable integers, verified as nullable booleans."""
+    """Integer columns with missing values (a not-run row) as nullable integers, verified as nullable booleans,
+    complete missing (no derived strategy: unknown, so not incomplete)."""
     unverified = ("minimal-stripped", "ok", False, 130 * MIB, 55 * MIB)
     results = _results(FULL, minimal_stripped=unverified).astype(
         {"verified": "boolean", "size_bytes": "Int64", "compressed_bytes": "Int64"}
     )
+    results["complete"] = pd.array([pd.NA] * len(results), dtype="boolean")
     assert results["size_bytes"].isna().sum() == 1 and results["verified"].isna().sum() == 1
     table = waterfall(results, metric)
     expected = _expect(_chain(*(name for name, _ in CHAIN[:-1])), metric)

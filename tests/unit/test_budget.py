@@ -164,3 +164,11 @@ def test_bad_input_exits_2_before_any_engine_is_asked(
     assert cli.main(["check", "some/image", *argv]) == 2
     error = capsys.readouterr().err
     assert error.startswith("imgexp: error: ") and message in error and "Traceback" not in error
+
+
+def test_a_forbidden_kind_counts_the_base_part_and_the_added_part() -> None:
+    table = pd.DataFrame({"kind": ["compiler", "compiler"], "origin": ["base", "added"], "bytes": [300, 5]})
+    summary = {"size_bytes": 1, "compressed_bytes": 1, "wasted_bytes": 0, "efficiency": 1.0}
+    inspection = Inspection(summary=summary, layers=pd.DataFrame(), packages=pd.DataFrame(), findings=table)
+    (outcome,) = budget.judge(budget.budget({"forbid": "compiler"}), inspection)
+    assert not outcome.passed and outcome.measured == "305B"

@@ -18,8 +18,9 @@ import requests
 import urllib3
 from docker.errors import ImageNotFound
 
-from imgexp.engine.build import BuildOutcome, build_image
+from imgexp.engine.build import BuildOutcome, BuildRequest, _events, build_image
 from imgexp.engine.cleanup import Ledger
+from imgexp.engine.context import BuildContext
 from imgexp.errors import BuildFailed, EngineStopped
 
 BASE, CACHED, MADE, FINAL, OLD = "77d5bde40d06", "069d7ae668e2", "8008f926563a", "cb873237be2c", "95d2bbcec2fd"
@@ -81,7 +82,8 @@ def ledger_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _build(engine: FakeEngine) -> BuildOutcome:
-    return build_image(cast(docker.DockerClient, engine), "slim", b"", "imgexp/slim:test", {}, {})
+    request = BuildRequest("slim", BuildContext(b"", ""), "imgexp/slim:test")
+    return build_image(cast(docker.DockerClient, engine), request)
 
 
 def _recorded(engine: FakeEngine) -> set[str]:
@@ -120,3 +122,29 @@ def test_a_log_ending_before_the_image_was_built_is_no_build() -> None:
     with pytest.raises(EngineStopped):
         _build(engine)
     assert _recorded(engine) == {MADE}
+
+
+def test_a_failing_step_quotes_its_own_output_and_keeps_the_whole_log() -> None:
+    """The classic builder wraps a step's stderr in colours; the reason quotes the step's lines without them."""
+    output = ["Collecting six", "\x1b[91mERROR: No matching distribution found for imgexp-no-such-3f9a", "\x1b[0m"]
+    failed = {"error": "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1"}
+    engine = FakeEngine(LOG[:7] + output, end=failed)
+    with pytest.raises(BuildFailed) as caught:
+        _build(engine)
+    assert caught.value.said == ("ERROR: No matching distribution found for imgexp-no-such-3f9a",)
+    assert caught.value.step == "Step 3/4 : RUN pip install -r requirements.txt"
+    assert caught.value.log.startswith("Step 1/4 : FROM ") and "\x1b" not in caught.value.log
+    assert caught.value.log.endswith(f"ERROR: {failed['error']}\n")
+
+
+def test_the_engines_log_is_read_in_whole_lines() -> None:
+    """The Engine API sends a step's line and its newline apart, and a long line in pieces."""
+    chunks = [{"stream": "Step 1/2 : FROM x"}, {"stream": "\n"}, {"stream": "Coll"}, {"stream": "ecting six\n\nok"}]
+    chunks += [{"error": "The command '/bin/sh -c x' returned a non-zero code: 1\n"}]
+    assert list(_events(chunks)) == [
+        ("line", "Step 1/2 : FROM x"),
+        ("line", "Collecting six"),
+        ("line", ""),
+        ("line", "ok"),
+        ("error", "The command '/bin/sh -c x' returned a non-zero code: 1"),
+    ]

@@ -8,8 +8,9 @@ import pytest
 
 import imgexp
 from imgexp import cli
-from imgexp.experiment import Settings, shown_path
 from imgexp.paths import DATA, DEFAULT_DOCKERFILES, DEFAULT_REQUIREMENTS
+from imgexp.prepare import prepare
+from imgexp.settings import Settings, shown_path
 
 from ..helpers import SHIPPED_STRATEGIES
 
@@ -49,12 +50,21 @@ def test_run_options_default_to_the_settings_defaults() -> None:
     assert cli.run_settings(args) == Settings(strategies=("base", "slim", "multi-stage"))
 
 
-def test_settings_read_their_inputs_once_made() -> None:
-    settings = imgexp.Settings(strategies="slim,base", requirements=DEFAULT_REQUIREMENTS)
-    assert settings.strategies == ("slim", "base")
-    assert [s.name for s in settings.chosen] == ["slim", "base"]
-    assert settings.reqs.path == DEFAULT_REQUIREMENTS
-    assert [s.name for s in Settings().chosen] == list(SHIPPED_STRATEGIES)  # None: every strategy in the folder
+@pytest.mark.parametrize(
+    ("given", "names"),
+    [("slim,base", ("slim", "base")), (["slim"], ("slim",)), ("all", None), (" all ", None), (None, None)],
+)
+def test_settings_normalise_strategies_and_read_nothing(given: object, names: tuple[str, ...] | None) -> None:
+    settings = Settings(strategies=given, requirements="no-such.txt", dockerfiles="no-such")  # type: ignore[arg-type]
+    assert settings.strategies == names
+    assert settings.requirements.is_absolute() and not settings.requirements.exists()
+
+
+def test_prepare_reads_the_inputs_settings_name() -> None:
+    prepared = prepare(imgexp.Settings(strategies="slim,base", requirements=DEFAULT_REQUIREMENTS))
+    assert [s.name for s in prepared.strategies] == ["slim", "base"]
+    assert prepared.requirements.path == DEFAULT_REQUIREMENTS
+    assert [s.name for s in prepare(Settings()).strategies] == list(SHIPPED_STRATEGIES)  # None: every strategy
 
 
 @pytest.mark.parametrize(
@@ -63,12 +73,14 @@ def test_settings_read_their_inputs_once_made() -> None:
         ({"strategies": ["no-such"]}, imgexp.StrategyNotFound),
         ({"requirements": "no-such.txt"}, imgexp.RequirementsNotFound),
         ({"dockerfiles": "no-such-folder"}, imgexp.DockerfilesNotFound),
+        ({"ca_bundle": "no-such.pem"}, imgexp.CaBundleNotFound),
         ({"base_source": "registry"}, imgexp.ImgexpError),
+        ({"builder": "kaniko"}, imgexp.ImgexpError),
     ],
 )
-def test_settings_refuse_what_cannot_work(options: dict[str, object], error: type[Exception]) -> None:
+def test_what_cannot_work_is_refused_before_any_build(options: dict[str, object], error: type[Exception]) -> None:
     with pytest.raises(error):
-        Settings(**options)  # type: ignore[arg-type]
+        prepare(Settings(**options))  # type: ignore[arg-type]
 
 
 def test_shown_paths_carry_no_machine_path(tmp_path: Path) -> None:
@@ -96,3 +108,61 @@ def test_the_table_compares_a_project_with_its_first_strategy_in_aligned_columns
     assert table[2].split()[2] == "-50%" and table[1].split()[2] == "-"
     assert {line.index("python:3.11-slim") for line in table[1:4]} == {table[0].index("base image")}
     assert "verification failed: verify command 'x' failed" in table[4]
+
+
+FAILED_REASON = (
+    "build failed at [2/2] RUN gcc -c probe.c (exit code: 1)\n"
+    "probe.c:2:10: fatal error: Python.h: No such file or directory\n"
+    "the whole build log: logs/compile.log"
+)
+
+
+def _rows(*statuses: str, verified: bool = True) -> list[dict[str, object]]:
+    """Rows of the given statuses: ok ones measured (``verified`` as given), the others with a reason."""
+    rows: list[dict[str, object]] = []
+    for n, status in enumerate(statuses):
+        name = f"s{n}"
+        if status == "ok":
+            error = "" if verified else "x: import x"
+            rows.append({"strategy": name, "status": "ok", "size_bytes": 100, "size": "100B", "verified": verified,
+                         "verify_error": error, "base_image": "b", "base_standin": False})  # fmt: skip
+        else:
+            reason = FAILED_REASON if status == "failed" else "Base image python:3.11-alpine is not available"
+            rows.append({"strategy": name, "status": status, "reason": reason, "verified": False})
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("statuses", "verified", "code"),
+    [
+        (("ok", "ok"), True, 0),
+        (("ok", "not-run"), True, 0),  # no base here: neither a failure nor a success
+        (("ok", "ok"), False, cli.EXIT_UNVERIFIED),
+        (("ok", "failed", "ok"), True, cli.EXIT_FAILED),
+        (("failed", "ok"), False, cli.EXIT_FAILED),  # a failed build wins over a failed verification
+    ],
+)
+def test_the_exit_code_says_whether_a_strategy_failed_to_build(
+    statuses: tuple[str, ...], verified: bool, code: int
+) -> None:
+    from imgexp.results import results_frame
+
+    assert cli.exit_code(results_frame(_rows(*statuses, verified=verified), {})) == code
+    assert (cli.EXIT_ERROR, cli.EXIT_UNVERIFIED, cli.EXIT_FAILED) == (1, 2, 3)  # as README and --help say
+
+
+def test_the_table_shows_a_failed_build_with_its_error_lines() -> None:
+    from imgexp.results import results_frame
+
+    table = cli.format_table(results_frame(_rows("ok", "failed", "not-run"), {})).splitlines()
+    assert table[2].split()[:4] == ["s1", "-", "-", "FAILED"] and table[2].endswith("(exit code: 1)")
+    assert table[3].strip() == "probe.c:2:10: fatal error: Python.h: No such file or directory"
+    assert table[4].strip() == "the whole build log: logs/compile.log"
+    assert table[5].split()[3:5] == ["not", "run"]
+
+
+def test_run_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    shown = capsys.readouterr().out
+    assert "exit codes:" in shown and "3  a strategy failed to build" in shown

@@ -13,10 +13,13 @@ def _inspection(
     layers: list[tuple[str, int]],
     dists: dict[str, tuple[str, int]],
     findings: dict[str, int] | None = None,
+    base_findings: dict[str, int] | None = None,
     files: dict[str, int] | None = None,
     system: dict[str, tuple[str, int]] | None = None,
 ) -> Inspection:
-    findings = findings or {}
+    rows = [(k, "added", v) for k, v in (findings or {}).items()] + [
+        (k, "base", v) for k, v in (base_findings or {}).items()
+    ]
     return Inspection(
         summary={"image": "x", "image_id": "sha256:x", "size_bytes": size, "compressed_bytes": size // 2, "size": ""},
         layers=pd.DataFrame(
@@ -27,7 +30,7 @@ def _inspection(
             [{"distribution": n, "version": v, "bytes": b} for n, (v, b) in dists.items()],
             columns=["distribution", "version", "bytes"],
         ),
-        findings=pd.DataFrame({"kind": list(findings), "bytes": list(findings.values())}),
+        findings=pd.DataFrame(rows, columns=["kind", "origin", "bytes"]),
         files=files or {},
         system=system or {},
     )
@@ -39,6 +42,7 @@ def test_each_kind_of_change_is_listed_with_its_sign() -> None:
         [("sha256:base", 500), ("sha256:gcc", 400)],
         {"pip": ("24.0", 90), "six": ("1.16", 10)},
         findings={"compiler": 400, "pip": 90},
+        base_findings={"pip": 30},
         files={"usr/bin/gcc": 400, "opt/v/six.py": 10},
         system={"gcc-12": ("12.2", 400), "bash": ("5.2", 100)},
     )
@@ -47,6 +51,7 @@ def test_each_kind_of_change_is_listed_with_its_sign() -> None:
         [("sha256:base", 500), ("sha256:venv", 100)],
         {"six": ("1.17", 12)},
         findings={},
+        base_findings={"pip": 30},
         files={"opt/v/six.py": 12},
         system={"bash": ("5.2", 100)},
     )

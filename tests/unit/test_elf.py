@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from imgexp.audit.elf import strippable_bytes, strippable_sections
+from imgexp.audit import elf
+from imgexp.audit.elf import StoredLayer, layer_strippable, strippable_bytes, strippable_files, strippable_sections
+from imgexp.measure.layercache import LayerCache
+from imgexp.measure.layertar import FILE
 
 needs_toolchain = pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("strip")), reason="no gcc or strip")
 SOURCE = "int answer(int x) { static int calls; calls++; return x * 42 + calls; }\n" * 1 + "".join(
@@ -55,3 +58,24 @@ def test_a_stripped_object_promises_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("data", [b"", b"\x7fELF", b"not an elf file at all" * 10, b"\x7fELF\x02\x01" + b"\xff" * 80])
 def test_what_is_not_well_formed_elf_counts_zero(data: bytes) -> None:
     assert strippable_bytes(io.BytesIO(data)) == 0
+
+
+def test_a_layers_shared_objects_are_read_once_and_a_changed_layer_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ELF figures are kept with the layer's cache key; a layer under another key (changed) is read again."""
+    diff = tmp_path / "diff"
+    so = "usr/local/lib/python3.11/site-packages/pkg/_ext.so"
+    (diff / so).parent.mkdir(parents=True)
+    (diff / so).write_bytes(b"\x7fELF")
+    entries = [(so, FILE, 4), ("usr/local/lib/python3.11/site-packages/pkg/mod.py", FILE, 1)]
+    read: list[str] = []
+    monkeypatch.setattr(elf, "strippable_bytes", lambda file: read.append(file.name) or 7)
+    cache = LayerCache(tmp_path / "cache")
+    for key in ("chain-a-1", "chain-a-1", "chain-a-2"):
+        found = layer_strippable(StoredLayer(str(diff), key), entries, cache)
+        assert found == {so: 7}
+    assert len(read) == 2  # the second look at chain-a-1 came from the cache
+    files = {so: (0, 4)}
+    assert strippable_files(files, [StoredLayer(str(diff), "chain-a-1")], [entries], cache) == {so: 7}
+    assert strippable_files({so: (1, 4)}, [StoredLayer(str(diff), "chain-a-1")], [entries], cache) == {}

@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from imgexp.experiment import default
 from imgexp.paths import DATA, NOTEBOOKS
 from imgexp.report.execute import COMPARE_NOTEBOOK, DIFF_NOTEBOOK, INSPECT_NOTEBOOK, STRATEGY_NOTEBOOK
+from imgexp.settings import default
 
 from ..helpers import NOTEBOOK_FILES, dirt
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imgexp.audit.packagedb import DPKG_STATUS, SystemPackage, system_packages, toolchain
+from imgexp.audit.packagedb import APT_STATES, DPKG_STATUS, SystemPackage, system_packages, toolchain
 
 
 def _status(*paragraphs: str) -> str:
@@ -63,6 +63,26 @@ CASES = {
         ],
         {"dpkg-dev"},
     ),
+    "a-cycle-only-the-toolchain-reaches-goes": (
+        [
+            _pkg("python3-dev", "python3"),
+            _pkg("python3", "python3.11"),
+            _pkg("python3.11", "python3.11-minimal"),
+            _pkg("python3.11-minimal", "", "Recommends: python3.11\n"),
+            _pkg("bash"),
+        ],
+        {"python3-dev", "python3", "python3.11", "python3.11-minimal"},
+    ),
+    "a-cycle-a-kept-package-reaches-stays": (
+        [
+            _pkg("python3-dev", "python3"),
+            _pkg("python3", "python3.11"),
+            _pkg("python3.11", "python3.11-minimal"),
+            _pkg("python3.11-minimal", "", "Recommends: python3.11\n"),
+            _pkg("python3-venv", "python3"),
+        ],
+        {"python3-dev"},
+    ),
     "a-leaf-nobody-needs-is-not-pulled-in": ([_pkg("gcc"), _pkg("curl")], {"gcc"}),
     "no-toolchain": ([_pkg("bash"), _pkg("libc6")], set()),
     "a-removed-package-is-not-installed": (
@@ -75,6 +95,28 @@ CASES = {
 @pytest.mark.parametrize(("paragraphs", "expected"), CASES.values(), ids=CASES.keys())
 def test_the_toolchain_is_what_purge_and_autoremove_would_take(paragraphs: list[str], expected: set[str]) -> None:
     assert toolchain(_packages(*paragraphs)) == expected
+
+
+def test_apts_record_of_what_it_installed_as_a_dependency_decides_what_was_asked_for() -> None:
+    """ca-certificates and openssl need each other and were asked for by name (a base's runtime); python3.11
+    was installed for python3-dev only, and a package that apt installed as a dependency goes with what needed it."""
+    status = _status(
+        _pkg("python3-dev", "python3.11"),
+        _pkg("python3.11", "libssl3, media-types", "Recommends: ca-certificates\n"),
+        _pkg("ca-certificates", "openssl"),
+        _pkg("openssl", "libssl3", "Recommends: ca-certificates\n"),
+        _pkg("libssl3"),
+        _pkg("media-types"),
+    )
+    states = "".join(
+        f"Package: {name}\nArchitecture: amd64\nAuto-Installed: {auto}\n\n"
+        for name, auto in [("python3.11", 1), ("media-types", 1), ("libssl3", 0)]
+    )
+    packages = system_packages({DPKG_STATUS: status, APT_STATES: states})
+    assert [packages[n].auto for n in ("python3.11", "openssl", "libssl3")] == [True, False, False]
+    assert toolchain(packages) == {"python3-dev", "python3.11", "media-types"}
+    assert toolchain(system_packages({DPKG_STATUS: status})) == {"python3-dev", "python3.11", "media-types",
+                                                                 "ca-certificates", "openssl", "libssl3"}  # fmt: skip
 
 
 def test_dpkg_lists_give_each_package_its_files_multiarch_names_included() -> None:

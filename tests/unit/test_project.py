@@ -9,6 +9,7 @@ import pytest
 
 from imgexp import Settings
 from imgexp.errors import InvalidProject
+from imgexp.prepare import prepare
 from imgexp.project import VERIFY_TIMEOUT_SECONDS, load_project
 
 GOOD = """
@@ -58,7 +59,7 @@ def test_defaults_fill_what_a_definition_leaves_out(tmp_path: Path) -> None:
     project = load_project(_project(tmp_path, '[[strategy]]\nname = "current"\ndockerfile = "Dockerfile"\n'))
     assert (project.python, project.out, project.verify_commands) == (None, None, ())
     assert project.verify_timeout == VERIFY_TIMEOUT_SECONDS
-    assert Settings(project=tmp_path).out == tmp_path.resolve() / "imgexp-results"  # never the write-up's
+    assert prepare(Settings(project=tmp_path)).out == tmp_path.resolve() / "imgexp-results"  # never the write-up's
 
 
 ONE = '[[strategy]]\nname = "current"\ndockerfile = "Dockerfile"\n'
@@ -106,33 +107,38 @@ def test_each_mistake_is_one_error_naming_the_file_and_key(
 
 def test_settings_take_the_definition_where_options_are_left_at_their_defaults(tmp_path: Path) -> None:
     folder = _project(tmp_path, GOOD.replace('"3.11"', '"3.12"'))
-    settings = Settings(project=folder)
-    assert (settings.python, settings.out) == ("3.12", (folder / "results").resolve())
-    assert [s.name for s in settings.chosen] == ["current", "lean"]
-    assert settings.chosen[1].target == "final" and settings.chosen[1].build_args == {"APP": "web"}
-    assert settings.reqs.names == ()  # no requirements.txt in the project: nothing to import
-    assert [s.name for s in Settings(project=folder, strategies="all").chosen] == ["current", "lean"]
-    given = Settings(project=folder, python="3.10", out=tmp_path / "other", strategies="lean")
-    assert (given.python, given.out, [s.name for s in given.chosen]) == ("3.10", tmp_path / "other", ["lean"])
+    assert Settings(project=folder).python == "3.11" and Settings(project=folder).project == folder  # nothing read
+    prepared = prepare(Settings(project=folder))
+    assert (prepared.settings.python, prepared.out) == ("3.12", (folder / "results").resolve())
+    assert [s.name for s in prepared.strategies] == ["current", "lean"]
+    assert prepared.strategies[1].target == "final" and prepared.strategies[1].build_args == {"APP": "web"}
+    assert prepared.requirements.names == ()  # no requirements.txt in the project: nothing to import
+    assert [s.name for s in prepare(Settings(project=folder, strategies="all")).strategies] == ["current", "lean"]
+    given = prepare(Settings(project=folder, python="3.10", out=tmp_path / "other", strategies="lean"))
+    assert (given.settings.python, given.out, [s.name for s in given.strategies]) == (
+        "3.10",
+        tmp_path / "other",
+        ["lean"],
+    )
 
 
 def test_the_projects_requirements_are_the_import_checks_unless_imports_is_false(tmp_path: Path) -> None:
     folder = _project(tmp_path, ONE)
     (folder / "requirements.txt").write_text("flask\n")
-    assert Settings(project=folder).reqs.names == ("flask",)
+    assert prepare(Settings(project=folder)).requirements.names == ("flask",)
     (folder / "imgexp.toml").write_text(ONE + "[verify]\nimports = false\n")
-    assert Settings(project=folder).reqs.names == ()
+    assert prepare(Settings(project=folder)).requirements.names == ()
 
 
 def test_a_strategy_the_definition_lacks_is_an_error_naming_those_it_has(tmp_path: Path) -> None:
     with pytest.raises(InvalidProject, match="no strategy named 'slim' \\(it has current\\)"):
-        Settings(project=_project(tmp_path, ONE), strategies="slim")
+        prepare(Settings(project=_project(tmp_path, ONE), strategies="slim"))
 
 
 def test_the_python_a_dockerfile_starts_from_is_the_runs_unless_told_otherwise(tmp_path: Path) -> None:
     folder = _project(tmp_path, ONE)
     (folder / "Dockerfile").write_text("FROM python:3.12-slim\n")
-    assert Settings(project=folder).python == "3.12"
+    assert prepare(Settings(project=folder)).settings.python == "3.12"
     with pytest.raises(InvalidProject, match=re.escape('starts FROM python:3.12. Set python = "3.12"')) as raised:
-        Settings(project=folder, python="3.10")
+        prepare(Settings(project=folder, python="3.10"))
     assert raised.value.key == "python"

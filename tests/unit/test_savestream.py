@@ -143,6 +143,44 @@ def test_a_compressed_layer_counts_its_tar_to_the_end_of_its_padding() -> None:
     assert (scan.tar_bytes, scan.compressed_bytes, scan.entries) == (len(layer), len(blob), [("a.txt", FILE, 700)])
 
 
+def _blob_layer(blob: bytes) -> bytes:
+    manifest = b'[{"Config": "blobs/sha256/c", "Layers": ["blobs/sha256/l"]}]'
+    return _tar(
+        [(_info("blobs/sha256/c"), b"{}"), (_info("blobs/sha256/l"), blob), (_info("manifest.json"), manifest)],
+        tarfile.PAX_FORMAT,
+    )
+
+
+_LAYER = _tar([(_info("a.txt"), b"a" * 700), (_info("big.bin"), bytes(9_000_000))], tarfile.PAX_FORMAT)
+#: gzip blobs as writers make them: one member, several members, zeros after the last member
+GZIP_BLOBS = {
+    "one-member": gzip.compress(_LAYER, 6, mtime=0),
+    "two-members": gzip.compress(_LAYER[:5000], 1, mtime=0) + gzip.compress(_LAYER[5000:], 9, mtime=0),
+    "padding-after-the-end": gzip.compress(_LAYER, 6, mtime=0) + bytes(4096),
+}
+
+
+@pytest.mark.parametrize("blob", GZIP_BLOBS.values(), ids=GZIP_BLOBS.keys())
+def test_a_gzip_blob_is_read_whole_however_it_was_written(blob: bytes) -> None:
+    scan = read_saved([_blob_layer(blob)]).layers[0]
+    assert (scan.tar_bytes, scan.blob_bytes) == (len(_LAYER), len(blob))
+    assert scan.entries == [("a.txt", FILE, 700), ("big.bin", FILE, 9_000_000)]
+
+
+@pytest.mark.parametrize(
+    ("blob", "error"),
+    [
+        (GZIP_BLOBS["one-member"][:-3000], "ends inside a member"),
+        (GZIP_BLOBS["one-member"][:30] + bytes(100) + GZIP_BLOBS["one-member"][130:], "not a sound gzip stream"),
+    ],
+    ids=["cut-short", "damaged"],
+)
+def test_a_broken_gzip_blob_is_one_error_naming_its_layer(blob: bytes, error: str) -> None:
+    with pytest.raises(ValueError, match=error) as raised:
+        read_saved([_blob_layer(blob)])
+    assert "blobs/sha256/l" in str(raised.value)
+
+
 def test_the_layer_cache_keeps_a_blob_and_its_tar_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cached compressed layer comes back with its tar's size, not its blob's, from the cache (not rescanned)."""
     blob = _compressed_layer("gzip")

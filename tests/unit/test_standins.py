@@ -12,32 +12,82 @@ from docker.errors import ImageNotFound
 from imgexp.engine import bases, standins
 
 
-def test_both_stand_ins_get_pip_and_allow_installs() -> None:
-    for kind in ("full", "slim"):
-        hooks = " ".join(arg for arg in standins.command(kind, "3.11") if arg.startswith("--customize-hook"))
-        assert "EXTERNALLY-MANAGED" in hooks
-        assert "pip setuptools wheel" in hooks
-        assert "cert = /etc/ssl/certs/ca-certificates.crt" in hooks
-        assert "python3-pip-whl" in standins.command(kind, "3.11")[2]
+@pytest.mark.parametrize(
+    ("kind", "python", "tag", "root"),
+    [
+        ("slim", "3.11", "imgexp/python:3.11-slim-bookworm", "imgexp/standin-root:bookworm-slim"),
+        ("full", "3.11", "imgexp/python:3.11-bookworm", "imgexp/standin-root:bookworm"),
+        ("slim", "3.9", "imgexp/python:3.9-slim-bullseye", "imgexp/standin-root:bullseye-slim"),
+        ("full", "3.13", "imgexp/python:3.13-trixie", "imgexp/standin-root:trixie"),
+    ],
+)
+def test_tags_mirror_the_official_ones(kind: str, python: str, tag: str, root: str) -> None:
+    assert standins.tag_for(kind, python) == tag
+    assert standins.root_tag(kind, standins.DEBIAN_RELEASES[python]) == root
+    assert standins.build_args(kind, python)[f"{kind.upper()}_ROOT"] == root
 
 
-def test_the_host_bundle_goes_into_the_system_store_only_when_given(tmp_path: Path) -> None:
-    bundle = tmp_path / "host.pem"
-    bundle.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-    with_ca = standins.command("slim", "3.11", bundle)
-    assert f"--customize-hook=upload {bundle} {standins.HOST_CA_IN_ROOT}" in with_ca
-    assert any("update-ca-certificates" in arg for arg in with_ca)
-    assert not any("upload" in arg for arg in standins.command("slim", "3.11"))
-    assert standins.host_ca_label(None) == "none"
-    assert len(standins.host_ca_label(bundle)) == 64
+@pytest.mark.parametrize(
+    ("kind", "release", "has", "lacks"),
+    [
+        ("slim", "bookworm", {"ca-certificates", "netbase", "tzdata"}, {"gcc", "python3", "python3-wheel-whl"}),
+        ("full", "bookworm", {"gcc", "tk-dev", "uuid-dev", "libexpat1-dev", "python3-wheel-whl"}, {"python3-dev"}),
+        ("full", "bullseye", {"python-wheel-common"}, {"python3-wheel-whl"}),
+        ("full", "trixie", {"libssl-dev"}, {"python3-wheel-whl", "python-wheel-common"}),
+    ],
+)
+def test_the_roots_packages(kind: str, release: str, has: set[str], lacks: set[str]) -> None:
+    argv = standins.command(kind, release, "http://mirror.example/debian")
+    included = set(argv[2].removeprefix("--include=").split(","))
+    assert has <= included and not lacks & included
+    assert argv[-3:] == [release, "-", "http://mirror.example/debian"]
+    assert any("path-exclude=/usr/share/man/*" in arg for arg in argv) == (kind == "slim")
+    assert "--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr" in argv  # no usrmerge package, so no perl
 
 
-def test_the_recipe_label_names_a_digest_of_the_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_recipe_compiles_with_the_official_options_and_no_pyc() -> None:
+    recipe = (standins.RECIPE / "Dockerfile").read_text()
+    for option in ("--enable-loadable-sqlite-extensions", "--enable-option-checking=fatal", "--enable-shared",
+                   "--with-ensurepip", "--with-system-expat", "-rpath='\\$\\$ORIGIN/../lib'"):  # fmt: skip
+        assert option in recipe
+    assert "'*.pyc'" in recipe and "PYTHONDONTWRITEBYTECODE=1" in recipe
+    assert recipe.count('CMD ["python3"]') == 2 and recipe.count("LANG=C.UTF-8 PYTHON_VERSION=") == 2
+
+
+def test_the_recipe_label_names_a_digest_of_the_whole_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
     recipe = standins.recipe("slim", "3.11")
     assert "bookworm" in recipe and "(recipe " in recipe
     assert recipe != standins.recipe("full", "3.11")
-    monkeypatch.setitem(standins.PACKAGES, "slim", [*standins.PACKAGES["slim"], "curl"])
-    assert standins.recipe("slim", "3.11") != recipe
+    for change in (
+        lambda: monkeypatch.setitem(standins.PACKAGES, "slim", [*standins.PACKAGES["slim"], "curl"]),
+        lambda: monkeypatch.setitem(standins.PACKAGES, "full", [*standins.PACKAGES["full"], "curl"]),  # compiles
+        lambda: monkeypatch.setattr(standins, "OPTIMIZATIONS", "--enable-optimizations --with-lto"),
+    ):
+        change()
+        assert standins.recipe("slim", "3.11") != recipe
+        monkeypatch.undo()
+    monkeypatch.setenv("IMGEXP_DEBIAN_MIRROR", "http://mirror.example/debian")  # where, not what
+    assert standins.recipe("slim", "3.11") == recipe
+
+
+def test_the_recipe_label_changes_with_the_recipe_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    recipe = standins.recipe("full", "3.11")
+    for name in ("Dockerfile", "trust-host-ca.py"):
+        (tmp_path / name).write_text((standins.RECIPE / name).read_text())
+    monkeypatch.setattr(standins, "RECIPE", tmp_path)
+    assert standins.recipe("full", "3.11") == recipe
+    (tmp_path / "Dockerfile").write_text((tmp_path / "Dockerfile").read_text() + "# changed\n")
+    assert standins.recipe("full", "3.11") != recipe
+
+
+def test_the_host_ca_label() -> None:
+    assert standins.host_ca_label(None) == "none"
+
+
+def test_the_host_bundle_label_is_its_sha256(tmp_path: Path) -> None:
+    bundle = tmp_path / "host.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    assert len(standins.host_ca_label(bundle)) == 64 and standins.host_ca_label(bundle) != "none"
 
 
 class _Images:
@@ -83,19 +133,3 @@ def test_resolve_rebuilds_a_stand_in_of_another_recipe(
     assert calls == (["slim"] if rebuilt else [])
     assert images.removed == (["sha256:abc"] if rebuilt and labels else [])  # the stale one goes
     assert base.standin and base.host_ca == "none"
-
-
-@pytest.mark.parametrize(
-    ("python", "release", "pip"),
-    [
-        ("3.9", "bullseye", "python3-pip"),
-        ("3.11", "bookworm", "python3-pip-whl"),
-        ("3.13", "trixie", "python3-pip-whl"),
-    ],
-)
-def test_each_python_has_its_debian_release_and_a_pip(python: str, release: str, pip: str) -> None:
-    for kind in ("full", "slim"):
-        argv = standins.command(kind, python)
-        assert argv[-3] == release and pip in argv[2].split(",")
-        assert any("/etc/pip.conf" in arg for arg in argv)
-    assert standins.tag_for("slim", python) == f"imgexp/python-standin:{python}-slim"

@@ -10,6 +10,7 @@ import pytest
 from imgexp import strategies
 from imgexp.errors import DockerfilesNotFound, InvalidStrategy, StrategyNotFound
 from imgexp.paths import DEFAULT_DOCKERFILES
+from imgexp.project import ProjectStrategy
 
 DEFAULT_PYTHON = "/opt/$VENV_NAME/bin/python"
 
@@ -101,16 +102,14 @@ def test_header(tmp_path: Path, header: str, description: str, python: str) -> N
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        pytest.param("FROM python:3.11-slim\n", "FROM python:3.11-slim names no base build arg", id="a-tag"),
-        pytest.param("FROM ${OTHER_IMAGE}\n", "FROM ${OTHER_IMAGE} names no base build arg", id="another-arg"),
+        pytest.param("FROM python:3.11-slim\n", "line 1 (FROM python:3.11-slim)", id="a-tag"),
+        pytest.param("FROM ${OTHER_IMAGE}\n", "line 1 (FROM ${OTHER_IMAGE})", id="another-arg"),
         pytest.param(
             "FROM builder\nFROM ${PYTHON_IMAGE} AS builder\n",
-            "FROM builder names no base build arg",
+            "line 1 (FROM builder)",
             id="stage-used-before-it-is-made",
         ),
-        pytest.param(
-            "FROM ${PYTHON_IMAGE}-extra\n", "FROM ${PYTHON_IMAGE}-extra names no base build arg", id="arg-with-suffix"
-        ),
+        pytest.param("FROM ${PYTHON_IMAGE}-extra\n", "line 1 (FROM ${PYTHON_IMAGE}-extra)", id="arg-with-suffix"),
     ],
 )
 def test_a_from_line_without_a_base_arg_names_the_file_and_the_fix(tmp_path: Path, text: str, problem: str) -> None:
@@ -119,18 +118,26 @@ def test_a_from_line_without_a_base_arg_names_the_file_and_the_fix(tmp_path: Pat
         strategies.parse("bad", path)
     message = str(caught.value)
     assert caught.value.dockerfile == str(path)
-    assert message.startswith(f"{path}: {problem}; start each stage FROM one of ")
+    assert message.startswith(f"{path}: {problem} names no base build arg; start each stage FROM one of ")
     for arg in ("${PYTHON_IMAGE}", "${PYTHON_SLIM_IMAGE}", "${PYTHON_ALPINE_IMAGE}"):
         assert arg in message
     assert "or an earlier stage" in message
 
 
-@pytest.mark.parametrize("text", ["", "# imgexp.description: nothing else\nRUN true\n", "# FROM ${PYTHON_IMAGE}\n"])
-def test_no_from_line_is_invalid(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "BuildKit's parser rejects it: file with no instructions"),
+        ("# FROM ${PYTHON_IMAGE}\n", "BuildKit's parser rejects it: file with no instructions"),
+        ("ARG A=1\n", "no FROM line: a Dockerfile starts each stage FROM an image or an earlier stage"),
+        ("# imgexp.description: x\nRUN true\n", "line 2 (RUN true) comes before the first FROM, where only ARG may"),
+    ],
+)
+def test_no_from_line_is_invalid(tmp_path: Path, text: str, problem: str) -> None:
     path = _write(tmp_path, "empty", text)
-    with pytest.raises(InvalidStrategy, match="no FROM line") as caught:
+    with pytest.raises(InvalidStrategy) as caught:
         strategies.parse("empty", path)
-    assert str(caught.value) == f"{path}: no FROM line"
+    assert str(caught.value).startswith(f"{path}: {problem}")
 
 
 def test_load_reads_the_named_file(tmp_path: Path) -> None:
@@ -261,7 +268,8 @@ def test_each_shipped_strategy_parses_with_a_description(name: str) -> None:
 def test_buildkit_only_syntax_is_one_error_naming_the_line_under_the_classic_builder(
     tmp_path: Path, line: str, buildkit: bool
 ) -> None:
-    strategy = strategies.parse("s", _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n"))
+    body = "x\nEOF\n" if "<<EOF" in line or "<<-'EOF'" in line else ""  # a heredoc's body and its end
+    strategy = strategies.parse("s", _write(tmp_path, "s", f"FROM ${{PYTHON_IMAGE}}\n{line}\n{body}"))
     strategies.check_builder(strategy, "buildkit")  # BuildKit builds all of them
     if not buildkit:
         assert strategy.buildkit_line is None
@@ -303,7 +311,7 @@ def test_secret_mounts_are_read_and_unknown_ones_are_one_error(tmp_path: Path, l
             "FROM docker.io/library/python:3.11-alpine\n",
             ("alpine",),
             "3.11",
-            "ARG PYTHON_ALPINE_IMAGE=python:3.11-alpine\n",
+            "ARG PYTHON_ALPINE_IMAGE=docker.io/library/python:3.11-alpine\n",
             id="alpine-fully-named",
         ),
         pytest.param(
@@ -322,7 +330,7 @@ def test_a_projects_literal_python_from_becomes_its_base_build_arg(
     strategy = strategies.parse("s", path, literal=True)
     assert (strategy.base_kinds, strategy.literal_python) == (kinds, version)
     assert strategy.rewritten is not None and declared in strategy.rewritten
-    assert "FROM python:" not in strategy.rewritten and "library/python" not in strategy.rewritten
+    assert all("${PYTHON_" in line for line in strategy.rewritten.splitlines() if line.startswith("FROM"))
     assert strategy.rewritten.startswith(text.split("FROM")[0] + declared)  # a parser directive stays first
     assert path.read_text() == text  # the file on disk is untouched
 
@@ -332,8 +340,23 @@ def test_a_projects_literal_python_from_becomes_its_base_build_arg(
     [
         pytest.param("FROM python:3.11-slim\n", False, "names no base build arg", id="not-in-a-shipped-strategy"),
         pytest.param("FROM ubuntu:24.04\n", False, "names no base build arg", id="another-image-shipped"),
-        pytest.param("ARG BASE=ubuntu\nFROM ${BASE}\n", True, "names no base build arg", id="another-arg"),
         pytest.param("FROM python:3.11 AS a\nFROM python:3.12-slim\n", True, "one Python version", id="two-versions"),
+        pytest.param(
+            "ARG V=3.11\nFROM python:${V} AS a\nFROM python:3.13-slim\n", True, "one Python version", id="two-via-arg"
+        ),
+        pytest.param(
+            "ARG BASE\nFROM ${BASE}\n", True, r"line 2 \(FROM \$\{BASE\}\) evaluates to no image", id="unset-arg"
+        ),
+        pytest.param(
+            "FROM python:3.11-slim-bullseye\n",
+            True,
+            "names Debian bullseye, but imgexp's stand-in of Python 3.11 is on bookworm; the stand-ins are "
+            "python:3.9-slim-bullseye, python:3.11-slim-bookworm, python:3.13-slim-trixie",
+            id="release-of-no-stand-in",
+        ),
+        pytest.param(
+            "FROM python:3.13-bookworm\n", True, "names Debian bookworm, but .* 3.13 is on trixie", id="full-release"
+        ),
     ],
 )
 def test_other_literal_images_are_refused(tmp_path: Path, text: str, literal: bool, says: str) -> None:
@@ -341,9 +364,158 @@ def test_other_literal_images_are_refused(tmp_path: Path, text: str, literal: bo
         strategies.parse("s", _write(tmp_path, "s", text), literal=literal)
 
 
-@pytest.mark.parametrize("image", ["ubuntu:24.04", "python:3.11.9-slim-bookworm", "gcr.io/distroless/python3-debian12"])
+@pytest.mark.parametrize(
+    "image",
+    ["ubuntu:24.04", "python:3.11-windowsservercore", "gcr.io/distroless/python3-debian12", "example.org/python:3.11"],
+)
 def test_a_projects_other_images_are_used_as_they_are(tmp_path: Path, image: str) -> None:
     text = f"FROM python:3.11 AS build\nFROM {image}\nCOPY --from=build /usr /usr\n"
     strategy = strategies.parse("s", _write(tmp_path, "s", text), literal=True)
     assert strategy.base_kinds == ("full", f"image:{image}") and strategy.base_kind == f"image:{image}"
     assert strategy.rewritten is not None and f"FROM {image}\n" in strategy.rewritten
+
+
+#: every FROM form users write: (Dockerfile, build args, kinds, Python named, what was asked, FROM lines rewritten)
+FROM_FORMS = [
+    pytest.param(
+        "ARG PYTHON_VERSION=3.11\nFROM python:${PYTHON_VERSION}-slim as base\n",
+        {},
+        ("slim",),
+        "3.11",
+        "python:3.11-slim",
+        ["FROM ${PYTHON_SLIM_IMAGE} as base"],
+        id="docker-init-template",
+    ),
+    pytest.param(
+        "ARG PYTHON_VERSION=3.11\nARG BASE_IMAGE=python:${PYTHON_VERSION}-slim\nFROM ${BASE_IMAGE} AS builder\n"
+        "FROM ${BASE_IMAGE} AS runtime\n",
+        {},
+        ("slim",),
+        "3.11",
+        "python:3.11-slim",
+        ["FROM ${PYTHON_SLIM_IMAGE} AS builder", "FROM ${PYTHON_SLIM_IMAGE} AS runtime"],
+        id="nested-base-image-arg",
+    ),
+    pytest.param(
+        "ARG PYTHON_VERSION=3.11\nARG BASE_IMAGE=python:${PYTHON_VERSION}-slim\nFROM ${BASE_IMAGE}\n",
+        {"PYTHON_VERSION": "3.13"},
+        ("slim",),
+        "3.13",
+        "python:3.13-slim",
+        ["FROM ${PYTHON_SLIM_IMAGE}"],
+        id="build-args-override",
+    ),
+    pytest.param(
+        "FROM python:3.11.9-slim-bookworm\n",
+        {},
+        ("slim",),
+        "3.11",
+        "python:3.11.9-slim-bookworm",
+        ["FROM ${PYTHON_SLIM_IMAGE}"],
+        id="pinned-with-release",
+    ),
+    pytest.param(
+        "FROM python:3.13-slim-trixie\n",
+        {},
+        ("slim",),
+        "3.13",
+        "python:3.13-slim-trixie",
+        ["FROM ${PYTHON_SLIM_IMAGE}"],
+        id="trixie",
+    ),
+    pytest.param(
+        "FROM python:3.9-bullseye\n",
+        {},
+        ("full",),
+        "3.9",
+        "python:3.9-bullseye",
+        ["FROM ${PYTHON_IMAGE}"],
+        id="full-with-release",
+    ),
+    pytest.param(
+        "FROM python:3.13.0rc2-slim\n",
+        {},
+        ("slim",),
+        "3.13",
+        "python:3.13.0rc2-slim",
+        ["FROM ${PYTHON_SLIM_IMAGE}"],
+        id="release-candidate",
+    ),
+    pytest.param(
+        "FROM python:slim\n", {}, ("slim",), None, "python:slim", ["FROM ${PYTHON_SLIM_IMAGE}"], id="floating-slim"
+    ),
+    pytest.param("FROM python:3\n", {}, ("full",), None, "python:3", ["FROM ${PYTHON_IMAGE}"], id="floating-major"),
+    pytest.param("FROM python\n", {}, ("full",), None, "python", ["FROM ${PYTHON_IMAGE}"], id="no-tag"),
+    pytest.param("FROM python:latest\n", {}, ("full",), None, "python:latest", ["FROM ${PYTHON_IMAGE}"], id="latest"),
+    pytest.param(
+        "FROM --platform=$BUILDPLATFORM python:3.11-slim AS build\nFROM python:3.11-slim\nCOPY --from=build /a /a\n",
+        {},
+        ("slim",),
+        "3.11",
+        "python:3.11-slim",
+        ["FROM --platform=$BUILDPLATFORM ${PYTHON_SLIM_IMAGE} AS build", "FROM ${PYTHON_SLIM_IMAGE}"],
+        id="platform-flag-kept",
+    ),
+    pytest.param(
+        "FROM python:3.11-slim@sha256:" + "0" * 64 + "\n",
+        {},
+        ("slim",),
+        "3.11",
+        "python:3.11-slim@sha256:" + "0" * 64,
+        ["FROM ${PYTHON_SLIM_IMAGE}"],
+        id="digest",
+    ),
+    pytest.param(
+        "FROM docker.io/library/python:3.11 AS b\nFROM b\n",
+        {},
+        ("full",),
+        "3.11",
+        "docker.io/library/python:3.11",
+        ["FROM ${PYTHON_IMAGE} AS b", "FROM b"],
+        id="registry-prefix",
+    ),
+    pytest.param(
+        "FROM python:3.11-alpine3.20\n",
+        {},
+        ("alpine",),
+        "3.11",
+        "python:3.11-alpine3.20",
+        ["FROM ${PYTHON_ALPINE_IMAGE}"],
+        id="alpine-release",
+    ),
+    pytest.param(
+        "ARG BASE=ubuntu:24.04\nFROM python:3.11 AS build\nFROM ${BASE}\n",
+        {},
+        ("full", "image:ubuntu:24.04"),
+        "3.11",
+        "python:3.11; ubuntu:24.04",
+        ["FROM ${PYTHON_IMAGE} AS build", "FROM ${BASE}"],
+        id="another-image-through-an-arg",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "build_args", "kinds", "python", "asked", "froms"), FROM_FORMS)
+def test_every_from_form_users_write(
+    tmp_path: Path,
+    text: str,
+    build_args: dict[str, str],
+    kinds: tuple[str, ...],
+    python: str | None,
+    asked: str,
+    froms: list[str],
+) -> None:
+    strategy = strategies.parse("s", _write(tmp_path, "s", text), literal=True, build_args=build_args)
+    assert (strategy.base_kinds, strategy.literal_python, strategy.base_asked) == (kinds, python, asked)
+    assert strategy.rewritten is not None
+    assert [line for line in strategy.rewritten.splitlines() if line.upper().startswith("FROM")] == froms
+
+
+def test_a_projects_build_args_reach_its_from_lines(tmp_path: Path) -> None:
+    path = _write(tmp_path, "s", "ARG PYTHON_VERSION=3.11\nFROM python:${PYTHON_VERSION}-slim\n")
+    strategy = strategies.from_project(ProjectStrategy("current", path, build_args={"PYTHON_VERSION": "3.9"}))
+    assert (strategy.literal_python, strategy.base_asked, strategy.build_args) == (
+        "3.9",
+        "python:3.9-slim",
+        {"PYTHON_VERSION": "3.9"},
+    )

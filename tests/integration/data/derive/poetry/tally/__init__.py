@@ -1,0 +1,1 @@
+"""tally: count the words of stdin, as a small command-line service."""

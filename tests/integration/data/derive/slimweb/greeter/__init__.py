@@ -1,0 +1,1 @@
+"""A greeting service: Flask behind gunicorn, with a phrase table generated at build time."""

@@ -1,0 +1,1 @@
+"""shop: a front page whose product names are HTML-escaped with markupsafe's C speedups."""

@@ -1,0 +1,1 @@
+"""quotes: one quote a day, as JSON."""
