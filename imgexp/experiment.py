@@ -443,7 +443,8 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
     out: the strategy itself built, and its row stands.
 
     The classic builder may miss a builder stage's cache on the first rebuild after a no-cache
-    build, so it rebuilds twice and keeps the second.
+    build, so it rebuilds twice and keeps the second. A warm rebuild that still ran steps is no
+    warm time (the engine's build cache no longer held them: its garbage collection, or a prune).
     """
     if not plan.prepared.settings.timings:
         return None, None
@@ -457,9 +458,15 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
         return None, None
     if request.tag:
         plan.client.images.get(image_id).tag(request.tag)
+    warm_seconds = round(warm.seconds, 2) if not warm.ran_steps else None
+    if warm.ran_steps:
+        plan.console.log(
+            f"[{name}] no warm build time: the rebuild with the cache ran {warm.ran_steps} step(s) again "
+            "(the engine's build cache no longer held them: its garbage collection, or a prune)"
+        )
     requirements = read_file(request.context, "requirements.txt")
     if not requirements or b"--hash" in requirements:  # none to change, or pip would refuse an unhashed line
-        return round(warm.seconds, 2), None
+        return warm_seconds, None
     # a new line each time (the time in a comment), so the rebuild never finds this change in the cache
     added = requirements.rstrip(b"\n") + f"\n{CHANGED_REQUIREMENT}  # imgexp: added at {_now()}\n".encode()
     try:
@@ -468,8 +475,8 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
     except BuildFailed as failed:
         plan.console.log(f"[{name}] no changed-dependency time: the rebuild with {CHANGED_REQUIREMENT} failed")
         plan.console.log(str(failed).splitlines()[0])
-        return round(warm.seconds, 2), None
-    return round(warm.seconds, 2), round(changed.seconds, 2)
+        return warm_seconds, None
+    return warm_seconds, round(changed.seconds, 2)
 
 
 def _reusable(client: docker.DockerClient, row_path: Path, key: str) -> dict[str, Any] | None:

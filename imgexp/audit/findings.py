@@ -51,7 +51,8 @@ KINDS: dict[str, Kind] = {
     "pip": Kind(
         "pip, setuptools and wheel in the final environment",
         "make the venv with `python -m venv --without-pip` and install into it with an outside pip "
-        "(`pip --python VENV/bin/python install ...`), as multi-stage-lean does",
+        "(`pip --python VENV/bin/python install ...`), as multi-stage-lean does; a pip the build upgraded in the "
+        "system's site-packages: leave the base's as it is (`pip install --upgrade pip` only in a builder stage)",
     ),
     "duplicate-distribution": Kind(
         "a distribution installed in more than one site directory (each copy but one)",

@@ -58,6 +58,8 @@ class BuildOutcome:
     seconds: float
     steps: int
     cached_steps: int
+    ran_steps: int
+    """Steps that ran rather than came from the build cache (FROMs aside): 0 for a build wholly cached."""
     frontend: str = ""
     """How BuildKit read the Dockerfile when not as asked: its ``# syntax=`` image could not be had."""
     log: str = ""
@@ -77,7 +79,7 @@ def build_image(
     """
     strategy, tag = request.strategy, request.tag
     lines: list[str] = []
-    step, steps, cached, made, built = "", 0, 0, False, ""
+    step, steps, froms, cached, made, built = "", 0, 0, 0, False, ""
     started = time.monotonic()
     try:
         ledger = Ledger.of(client)
@@ -106,6 +108,7 @@ def build_image(
             image = _IMAGE.match(line)
             if _STEP.match(line):
                 step, steps, made = line, steps + 1, not _FROM.match(line)
+                froms += not made
                 if log:
                     log(f"[{strategy}] {line}")
             elif line.strip() == "---> Using cache":
@@ -123,7 +126,8 @@ def build_image(
     except CONNECTION_LOST as exc:
         raise EngineStopped(docker_host(), strategy, step, f"the build's connection broke: {exc}") from exc
     record_built(ledger, previous, image_id)
-    return BuildOutcome(image_id, time.monotonic() - started, steps, cached, log=_text(lines))
+    ran = steps - froms - cached
+    return BuildOutcome(image_id, time.monotonic() - started, steps, cached, ran, log=_text(lines))
 
 
 def _events(chunks: Iterable[dict[str, Any]]) -> Iterator[tuple[str, str]]:

@@ -157,7 +157,8 @@ def _build_once(client: docker.DockerClient, request: BuildRequest, log: Callabl
     if not image_id:
         fail_build(client, request.strategy, read.step, read.lines, [], "buildx ended without writing the image id")
     record_built(ledger, previous, image_id)
-    return BuildOutcome(image_id, time.monotonic() - started, read.steps, read.cached, log="\n".join(read.lines) + "\n")
+    seconds, text = time.monotonic() - started, "\n".join(read.lines) + "\n"
+    return BuildOutcome(image_id, seconds, read.steps, read.cached, read.ran, log=text)
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class _Read:
 
     steps: int
     cached: int
+    ran: int
     step: str
     lines: list[str]
 
@@ -209,7 +211,7 @@ def _run(
         fail_build(client, strategy, step, lines, buildkit_output(lines), message)
     made = {n for n, name in names.items() if not name.split("] ", 1)[-1].upper().startswith("FROM ")}
     # a FROM is never "cached", as with the classic builder
-    return _Read(len(names), len(cached & made), step, lines)
+    return _Read(len(names), len(cached & made), len(made - cached), step, lines)
 
 
 def frontend_unreachable(message: str, image: str) -> bool:

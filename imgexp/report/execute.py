@@ -8,6 +8,7 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
@@ -52,7 +53,7 @@ def run_page(notebook: Path, out: Path, name: str, title: str, parameters: dict[
             cwd=str(NOTEBOOKS),
             progress_bar=console.enabled,
             log_output=False,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up chatter on stderr
+            kernel_manager_class=_kernel_logging_to(executed.with_suffix(".kernel.log")),
         )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}"
@@ -60,6 +61,19 @@ def run_page(notebook: Path, out: Path, name: str, title: str, parameters: dict[
     page = out / f"{name}.html"
     write_atomic(page, render_html(executed, title))
     return Page(name, title, executed, page, error)
+
+
+def _kernel_logging_to(path: Path) -> type[AsyncKernelManager]:
+    """A kernel manager whose kernels write their stderr to ``path``, not to the report's terminal:
+    ipykernel's own logging (start-up lines; a traceback when its sockets close at shutdown) is kept
+    beside the executed notebook."""
+
+    class Kernel(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]  # async here, typed as the sync base
+            with path.open("ab") as sink:  # the kernel holds its own copy of the descriptor
+                await super().start_kernel(stderr=sink, **kw)
+
+    return Kernel
 
 
 def render_html(executed: Path, title: str) -> str:

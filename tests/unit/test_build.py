@@ -93,7 +93,8 @@ def _recorded(engine: FakeEngine) -> set[str]:
 def test_the_ledger_holds_the_images_the_build_made_and_the_one_it_took_its_tag_from() -> None:
     engine = FakeEngine(LOG)
     outcome = _build(engine)
-    assert outcome.image_id.startswith(f"sha256:{FINAL}") and (outcome.steps, outcome.cached_steps) == (4, 1)
+    assert outcome.image_id.startswith(f"sha256:{FINAL}")
+    assert (outcome.steps, outcome.cached_steps, outcome.ran_steps) == (4, 1, 2)  # FROM, a cached step, two that ran
     assert _recorded(engine) == {MADE, FINAL, OLD}  # not the base (FROM), not the cached step's
 
 
