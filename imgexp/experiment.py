@@ -442,16 +442,17 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
     image keeps its tag; the changed image is left untagged. A rebuild that fails leaves its time
     out: the strategy itself built, and its row stands.
 
-    The classic builder may miss a builder stage's cache on the first rebuild after a no-cache
-    build, so it rebuilds twice and keeps the second. A warm rebuild that still ran steps is no
-    warm time (the engine's build cache no longer held them: its garbage collection, or a prune).
+    A rebuild that still ran a step (the classic builder may miss a builder stage's cache on the
+    first rebuild after a no-cache build; BuildKit's garbage collection may have dropped a step's
+    record) is done once more, and if that one ran steps too there is no warm time.
     """
     if not plan.prepared.settings.timings:
         return None, None
     name, warm_request = request.strategy, replace(request, nocache=False)
     plan.console.log(f"[{name}] rebuilding with the cache, then with {CHANGED_REQUIREMENT} added, for build times")
     try:
-        for _ in range(2 if plan.prepared.builder == "classic" else 1):
+        warm = _build(plan, warm_request, quiet=True)
+        if warm.ran_steps:
             warm = _build(plan, warm_request, quiet=True)
     except BuildFailed as failed:
         plan.console.log(f"[{name}] no warm build time: the rebuild with the cache failed: {failed.message}")
@@ -461,8 +462,8 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
     warm_seconds = round(warm.seconds, 2) if not warm.ran_steps else None
     if warm.ran_steps:
         plan.console.log(
-            f"[{name}] no warm build time: the rebuild with the cache ran {warm.ran_steps} step(s) again "
-            "(the engine's build cache no longer held them: its garbage collection, or a prune)"
+            f"[{name}] no warm build time: two rebuilds with the cache ran {warm.ran_steps} step(s) again "
+            "(the engine's build cache did not keep them)"
         )
     requirements = read_file(request.context, "requirements.txt")
     if not requirements or b"--hash" in requirements:  # none to change, or pip would refuse an unhashed line

@@ -91,8 +91,8 @@ COLUMNS: dict[str, str] = {
     ),
     "cold_build_seconds": "with --timings: the build without any cache",
     "warm_build_seconds": (
-        "with --timings: a rebuild with every step cached (classic: the second after the cold one; BuildKit: the "
-        "first); empty when it still ran a step (the engine's build cache had lost it)"
+        "with --timings: a rebuild with every step cached (a second one when the first still ran a step); empty "
+        "when both ran steps (the engine's build cache did not keep them)"
     ),
     "changed_build_seconds": (
         "with --timings: a rebuild, cache on, after one requirement was added to requirements.txt "

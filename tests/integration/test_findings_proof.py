@@ -336,11 +336,15 @@ ROWS = [(kind, shape) for shape, kinds in SHAPES.items() for kind in kinds]
 #: kinds whose fix removes files a kind before them claims: proven on top of that kind's fix (pip's cache: pip
 #: parses a cache entry's date, which imports _strptime and writes its bytecode in the standard library)
 AFTER = {"pycache": "pip", "pip-cache": "pycache"}
+#: a shape whose fix of a kind brings files another kind claims, likewise: with no upgrade, the system's own pip
+#: writes its bytecode when the next step runs it (pycache's), where the upgraded pip's was pip's
+AFTER_IN = {("pip", "system"): "pycache"}
 
 
 def proof(kind: str, shape: str) -> tuple[str, str]:
     """The two images a kind's proof compares: without its fix and with it (on top of AFTER's, where it applies)."""
-    before = AFTER.get(kind, NONE) if AFTER.get(kind) in SHAPES[shape] else NONE
+    first = AFTER_IN.get((kind, shape), AFTER.get(kind))
+    before = first if first in SHAPES[shape] else NONE
     return before, kind if before == NONE else f"{before}+{kind}"
 
 
