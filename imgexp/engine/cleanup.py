@@ -61,14 +61,16 @@ class Ledger:
     def forget_gone(self, client: docker.DockerClient) -> None:
         """Forget the recorded images that are no longer in the engine."""
         if self.path.is_file():
-            present = {short_id(str(image.id)) for image in client.images.list(all=True)}
+            present = {short_id(image_id) for image_id in client.api.images(all=True, quiet=True)}
             lines = self.path.read_text().splitlines(keepends=True)
             write_atomic(self.path, "".join(line for line in lines if line.split("\t")[0] in present))
 
 
 def leftovers(client: docker.DockerClient, ids: set[str]) -> list[str]:
     """The full ids of the dangling images (untagged, no child image) among ``ids``."""
-    dangling = [str(image.id) for image in client.images.list(filters={"dangling": True})]
+    # the summaries, not the models: images.list() inspects each image after listing, and fails on one that
+    # another run removed in between
+    dangling = [str(image_id) for image_id in client.api.images(filters={"dangling": True}, quiet=True)]
     return [image_id for image_id in dangling if short_id(image_id) in ids]
 
 
@@ -95,5 +97,7 @@ def tagged(client: docker.DockerClient, roles: list[str]) -> list[tuple[str, str
 
     Only tags under imgexp/ count: an image built FROM an imgexp image inherits its labels, not its tags.
     """
-    images = [image for role in roles for image in client.images.list(filters={"label": f"imgexp.role={role}"})]
-    return [(str(image.id), tag) for image in images for tag in image.tags if tag.startswith("imgexp/")]
+    images = [image for role in roles for image in client.api.images(filters={"label": f"imgexp.role={role}"})]
+    return [
+        (str(image["Id"]), tag) for image in images for tag in image.get("RepoTags") or [] if tag.startswith("imgexp/")
+    ]
