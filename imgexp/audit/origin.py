@@ -62,7 +62,10 @@ def find_base(client: docker.DockerClient, image_id: str, config: dict[str, Any]
     for summary in client.api.images():
         if summary["Id"] == image_id or (summary.get("Labels") or {}).get("imgexp.role") == _BUILD_ROLE:
             continue
-        candidate = client.api.inspect_image(summary["Id"])
+        try:
+            candidate = client.api.inspect_image(summary["Id"])
+        except ImageNotFound:  # removed since the listing (a run beside this one): not this image's base
+            continue
         theirs = _layers(candidate)
         if not theirs or layers[: len(theirs)] != theirs:
             continue

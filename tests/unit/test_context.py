@@ -26,7 +26,7 @@ def _folder(root: Path) -> Path:
     (root / "app" / "main.py").write_text("print('hi')\n")
     (root / "notes.log").write_text("noise\n")
     (root / ".venv").mkdir()
-    (root / ".venv" / "big").write_bytes(b"x" * 1000)
+    (root / ".venv" / "big").write_bytes(b"x" * 10_000)
     (root / ".dockerignore").write_text("# local only\n*.log\n.venv\n")
     (root / "Dockerfile").write_text("FROM ${PYTHON_SLIM_IMAGE}\nCOPY . /app\n")
     return root
@@ -69,7 +69,7 @@ def test_largest_paths_come_largest_first(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     (folder / ".dockerignore").unlink()
     biggest = largest_paths(make_project_context(folder, (folder / "Dockerfile").read_bytes()), count=1)
-    assert biggest == [(".venv/big", 1000)]
+    assert biggest == [(".venv/big", 10_000)]
 
 
 def test_also_ignore_leaves_the_results_folder_out(tmp_path: Path) -> None:
