@@ -159,8 +159,8 @@ def _parser() -> argparse.ArgumentParser:
     clean_cmd = commands.add_parser(
         "clean",
         help="remove the images imgexp built (and, with --all, its stand-in bases)",
-        description="Remove the images imgexp built: its imgexp/<strategy>:<key> tags, and the untagged images "
-        "its builds left (builder stages, rebuilds; recorded under $XDG_STATE_HOME/imgexp). Other images are "
+        description="Remove the images imgexp built: its imgexp/<strategy>:<key>-<folder> tags, and the untagged "
+        "images its builds left (builder stages, rebuilds; recorded under $XDG_STATE_HOME/imgexp). Other images are "
         "never touched, not even ones built FROM an imgexp image.",
     )
     clean_cmd.add_argument("--all", action="store_true", help="also remove the offline stand-in bases")

@@ -278,9 +278,10 @@ def _build_and_measure(plan: Plan, strategy: Strategy) -> dict[str, Any]:
         console.log(f"[{strategy.name}] unchanged since {earlier['measured_at']}: reusing its row")
         return {**earlier, "reused": True}
     buildargs = {**request.buildargs, **({"IMGEXP_CA_URL": plan.ca_url} if plan.ca_url else {})}
+    version_tag = image_version(key, prepared.out)
     request = replace(
         request,
-        tag=f"imgexp/{strategy.name.lower()}:{key[:12]}",
+        tag=f"imgexp/{strategy.name.lower()}:{version_tag}",
         buildargs=buildargs,
         labels={"imgexp.role": "build", "imgexp.strategy": strategy.name, "imgexp.key": key},
         nocache=settings.rebuild or settings.timings,
@@ -337,7 +338,7 @@ def _build_and_measure(plan: Plan, strategy: Strategy) -> dict[str, Any]:
     }
     if settings.push and verified:  # the exact pull size, from the registry's manifest
         figures = pushed_figures(
-            client, outcome.image_id, settings.push, strategy.name, key[:12], row["compressed_bytes"]
+            client, outcome.image_id, settings.push, strategy.name, version_tag, row["compressed_bytes"]
         )
         row.update(figures)
     write_json(row_path, row)
@@ -478,6 +479,17 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
         plan.console.log(str(failed).splitlines()[0])
         return warm_seconds, None
     return warm_seconds, round(changed.seconds, 2)
+
+
+def image_version(key: str, out: Path) -> str:
+    """The tag of a strategy's image: its key, then the results folder's (12 + 6 hex digits).
+
+    Two results folders that build the same key get two tags: one folder's rebuild (``--timings``,
+    ``--rebuild``) never takes the other's tag, so it never leaves the image that folder's row
+    reports untagged for a cleanup to remove.
+    """
+    folder = hashlib.sha256(str(out.resolve()).encode()).hexdigest()
+    return f"{key[:12]}-{folder[:6]}"
 
 
 def _reusable(client: docker.DockerClient, row_path: Path, key: str) -> dict[str, Any] | None:

@@ -7,8 +7,20 @@ set -euo pipefail
 . "$(dirname "$0")/daemon.sh"
 PIDFILE=${IMGEXP_DOCKERD_PIDFILE:-/run/imgexp-dockerd.pid}
 LOG=${IMGEXP_DOCKERD_LOG:-/var/log/imgexp-dockerd.log}
+CONFIG=${IMGEXP_DOCKERD_CONFIG:-/run/imgexp-dockerd.json}
 
 answers() { docker info >/dev/null 2>&1; }
+
+# The build cache BuildKit keeps (defaultKeepStorage): at least Docker's default, 10 % of the
+# disk, and 60 % of the space free when the engine starts. Warm build times (--timings) need a
+# run's steps to stay in the cache; the test suite alone leaves about 30 GB there, past 10 % of
+# a 250 GB disk. Used only when this script runs dockerd itself and the machine has no
+# /etc/docker/daemon.json of its own.
+keep_storage() {
+  local root=/var/lib/docker
+  [ -d "$root" ] || root=/var/lib
+  df --output=size,avail -B1G "$root" | awk 'NR == 2 { k = int($1 / 10) + 1; f = int($2 * 6 / 10); print (f > k ? f : k) "GB" }'
+}
 
 case "${1:-status}" in
   start)
@@ -22,7 +34,12 @@ case "${1:-status}" in
     else
       # No systemd (containers, CI): run dockerd ourselves. --iptables=false because such
       # sandboxes may not allow it; imgexp builds on the host network and verifies offline.
-      nohup dockerd --iptables=false >"$LOG" 2>&1 &
+      config=()
+      if [ ! -e /etc/docker/daemon.json ]; then
+        printf '{"builder": {"gc": {"enabled": true, "defaultKeepStorage": "%s"}}}\n' "$(keep_storage)" >"$CONFIG"
+        config=(--config-file "$CONFIG")
+      fi
+      nohup dockerd --iptables=false "${config[@]}" >"$LOG" 2>&1 &
       echo $! >"$PIDFILE"
     fi
     for _ in $(seq 60); do answers && { echo "engine: running"; exit 0; }; sleep 1; done

@@ -104,6 +104,28 @@ def test_a_rerun_with_nothing_changed_reuses_every_row(
     assert again["measured_at"].tolist() == first["measured_at"].tolist()
 
 
+def test_another_folder_rebuilding_the_same_key_leaves_this_folders_image(
+    client: docker.DockerClient,
+    writeup_run: tuple[Path, pd.DataFrame],
+    small_requirements: Path,
+    marker_ca_bundle: tuple[Path, bytes],
+    tmp_path: Path,
+) -> None:
+    _, first = writeup_run
+    mine = first.set_index("strategy").loc["multi-stage"]
+    other = imgexp.run(
+        requirements=small_requirements,
+        strategies=["multi-stage"],
+        out=tmp_path,
+        ca_bundle=marker_ca_bundle[0],
+        rebuild=True,  # a new image for the same key
+        progress=False,
+    ).iloc[0]
+    assert other["key"] == mine["key"] and other["image_id"] != mine["image_id"]
+    assert other["image"] != mine["image"]  # each folder its own tag...
+    assert client.images.get(mine["image"]).id == mine["image_id"]  # ...so this one is neither retagged nor removed
+
+
 def test_cli_prints_the_writeup_table(
     writeup_run: tuple[Path, pd.DataFrame], small_requirements: Path, marker_ca_bundle: tuple[Path, bytes]
 ) -> None:

@@ -10,7 +10,7 @@ import docker
 import pytest
 from docker.errors import ImageNotFound
 
-from imgexp.experiment import MEASUREMENT_VERSION, _reusable
+from imgexp.experiment import MEASUREMENT_VERSION, _reusable, image_version
 from imgexp.results import write_json
 
 KEY = "a" * 64
@@ -41,3 +41,12 @@ def test_a_rerun_reuses_an_unchanged_failure_and_an_unchanged_image(
     path = tmp_path / "rows" / "s.json"
     write_json(path, {"strategy": "s", "key": KEY, "measurement_version": MEASUREMENT_VERSION, **row})
     assert (_reusable(_engine(images), path, key) is not None) == reused
+
+
+def test_an_image_tag_names_its_key_and_its_results_folder(tmp_path: Path) -> None:
+    key, other_key = "a" * 64, "b" * 64
+    tag = image_version(key, tmp_path / "results")
+    assert tag.startswith(key[:12] + "-") and len(tag) == 19
+    assert image_version(key, tmp_path / "x" / ".." / "results") == tag  # one folder, however written
+    assert image_version(key, tmp_path / "other") != tag  # two folders, two tags for one key
+    assert image_version(other_key, tmp_path / "results") != tag
