@@ -460,8 +460,9 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
         return None, None
     if request.tag:
         plan.client.images.get(image_id).tag(request.tag)
-    warm_seconds = round(warm.seconds, 2) if not warm.ran_steps else None
+    warm_seconds: float | None = round(warm.seconds, 2)
     if warm.ran_steps:
+        warm_seconds = None
         plan.console.log(
             f"[{name}] no warm build time: two rebuilds with the cache ran {warm.ran_steps} step(s) again "
             "(the engine's build cache did not keep them)"

@@ -12,14 +12,14 @@ CONFIG=${IMGEXP_DOCKERD_CONFIG:-/run/imgexp-dockerd.json}
 answers() { docker info >/dev/null 2>&1; }
 
 # The build cache BuildKit keeps (defaultKeepStorage): at least Docker's default, 10 % of the
-# disk, and 60 % of the space free when the engine starts. Warm build times (--timings) need a
+# disk, and half the space free when the engine starts. Warm build times (--timings) need a
 # run's steps to stay in the cache; the test suite alone leaves about 30 GB there, past 10 % of
 # a 250 GB disk. Used only when this script runs dockerd itself and the machine has no
 # /etc/docker/daemon.json of its own.
 keep_storage() {
   local root=/var/lib/docker
   [ -d "$root" ] || root=/var/lib
-  df --output=size,avail -B1G "$root" | awk 'NR == 2 { k = int($1 / 10) + 1; f = int($2 * 6 / 10); print (f > k ? f : k) "GB" }'
+  df --output=size,avail -B1G "$root" | awk 'NR == 2 { k = int($1 / 10) + 1; f = int($2 / 2); print (f > k ? f : k) "GB" }'
 }
 
 case "${1:-status}" in

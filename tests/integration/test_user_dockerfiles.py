@@ -159,6 +159,7 @@ ASKED = {
     "dockerinit": "python:3.11-slim",
     "poetry": "python:3.11-slim",
     "sitepackages": "python:3.11-slim",
+    "uv": "python:3.11-slim",
 }
 
 
