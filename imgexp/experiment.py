@@ -76,6 +76,8 @@ CHANGED_REQUIREMENT = "tomli"
 VERIFY_STEP = "checking, verifying or measuring its image"
 #: each strategy's last build log, in the results folder
 LOGS = "logs"
+#: seconds waited before each further rebuild with the cache when one still ran a step (--timings)
+WARM_RETRY_PAUSES = (0.0, 15.0)
 
 
 def run(settings: Settings | None = None, *, client: docker.DockerClient | None = None, **options: Any) -> pd.DataFrame:
@@ -443,9 +445,12 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
     image keeps its tag; the changed image is left untagged. A rebuild that fails leaves its time
     out: the strategy itself built, and its row stands.
 
-    A rebuild that still ran a step (the classic builder may miss a builder stage's cache on the
-    first rebuild after a no-cache build; BuildKit's garbage collection may have dropped a step's
-    record) is done once more, and if that one ran steps too there is no warm time.
+    A rebuild that still ran a step is done again, after each pause of WARM_RETRY_PAUSES: the
+    classic builder may miss a builder stage's cache on the first rebuild after a no-cache build;
+    BuildKit runs a cached step again while another build on the same engine holds the base it
+    shares (moby/buildkit#6954), and its garbage collection may have dropped a step's record. If
+    the last one ran steps too there is no warm time, and its log is kept as
+    ``<out>/logs/<strategy>.warm.log``.
     """
     if not plan.prepared.settings.timings:
         return None, None
@@ -453,7 +458,10 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
     plan.console.log(f"[{name}] rebuilding with the cache, then with {CHANGED_REQUIREMENT} added, for build times")
     try:
         warm = _build(plan, warm_request, quiet=True)
-        if warm.ran_steps:
+        for pause in WARM_RETRY_PAUSES:
+            if not warm.ran_steps:
+                break
+            time.sleep(pause)
             warm = _build(plan, warm_request, quiet=True)
     except BuildFailed as failed:
         plan.console.log(f"[{name}] no warm build time: the rebuild with the cache failed: {failed.message}")
@@ -461,11 +469,14 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
     if request.tag:
         plan.client.images.get(image_id).tag(request.tag)
     warm_seconds: float | None = round(warm.seconds, 2)
+    (plan.prepared.out / LOGS / f"{name}.warm.log").unlink(missing_ok=True)  # an earlier run's
     if warm.ran_steps:
         warm_seconds = None
+        log = _write_log(plan.prepared.out, f"{name}.warm", warm.log)
         plan.console.log(
-            f"[{name}] no warm build time: two rebuilds with the cache ran {warm.ran_steps} step(s) again "
-            "(the engine's build cache did not keep them)"
+            f"[{name}] no warm build time: {len(WARM_RETRY_PAUSES) + 1} rebuilds with the cache ran "
+            f"{warm.ran_steps} step(s) again (another build on this engine sharing the base, or the build "
+            f"cache's garbage collection; the last one's log: {log})"
         )
     requirements = read_file(request.context, "requirements.txt")
     if not requirements or b"--hash" in requirements:  # none to change, or pip would refuse an unhashed line

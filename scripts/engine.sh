@@ -13,7 +13,7 @@ answers() { docker info >/dev/null 2>&1; }
 
 # The build cache BuildKit keeps (defaultKeepStorage): at least Docker's default, 10 % of the
 # disk, and half the space free when the engine starts. Warm build times (--timings) need a
-# run's steps to stay in the cache; the test suite alone leaves about 30 GB there, past 10 % of
+# run's steps to stay in the cache; the test suite alone leaves 18 to 30 GB there, near 10 % of
 # a 250 GB disk. Used only when this script runs dockerd itself and the machine has no
 # /etc/docker/daemon.json of its own.
 keep_storage() {

@@ -188,9 +188,20 @@ def test_pages_show_cold_warm_and_changed_build_times(
     out, _ = published
     results = load_results(out)
     compare = _text(out / "compare.html")
-    for row in results.itertuples():  # a warm rebuild that ran a step has no time (the run's log says so)
-        assert 0 <= row.warm_build_seconds < row.cold_build_seconds == row.build_seconds, row.strategy
-        assert row.warm_build_seconds < row.changed_build_seconds
+    for row in results.itertuples():
+        assert row.cold_build_seconds == row.build_seconds, row.strategy
+        warm_log = out / "logs" / f"{row.strategy}.warm.log"
+        if pd.isna(row.warm_build_seconds):
+            # no warm time only when the last rebuild with the cache still ran a step: its log shows one
+            # run (BuildKit runs a cached step again while another build shares the base: the suite's
+            # other modules build beside this one; moby/buildkit#6954)
+            steps = warm_log.read_text()
+            made = set(re.findall(r"^#(\d+) \[(?!internal\])[^\]]*\] (?!FROM )", steps, re.M))
+            assert made - set(re.findall(r"^#(\d+) CACHED$", steps, re.M)), steps[-2000:]
+        else:
+            assert 0 <= row.warm_build_seconds < row.cold_build_seconds, row.strategy
+            assert row.warm_build_seconds < row.changed_build_seconds
+            assert not warm_log.exists()
         timed = (
             f"cold {_seconds(row.cold_build_seconds)} / warm {_seconds(row.warm_build_seconds)}"
             f" / changed {_seconds(row.changed_build_seconds)}"
@@ -202,6 +213,8 @@ def test_pages_show_cold_warm_and_changed_build_times(
 
 
 def _seconds(value: float) -> str:
+    if pd.isna(value):
+        return "-"
     return f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
 
 
