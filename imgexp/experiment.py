@@ -388,9 +388,14 @@ def _failed(plan: Plan, strategy: Strategy, failed: BuildFailed, seconds: float,
     }
 
 
+def _log_path(out: Path, name: str) -> Path:
+    """Where a build log named ``name`` (a strategy, or ``<strategy>.warm``) lives in the results folder."""
+    return out / LOGS / f"{name}.log"
+
+
 def _write_log(out: Path, strategy: str, log: str) -> str:
     """Write a build's whole log to ``<out>/logs/<strategy>.log`` (atomically); its path as rows show it."""
-    path = out / LOGS / f"{strategy}.log"
+    path = _log_path(out, strategy)
     write_atomic(path, log)
     return shown_path(path, out)
 
@@ -468,10 +473,9 @@ def _timed_rebuilds(plan: Plan, request: BuildRequest, image_id: str) -> tuple[f
         return None, None
     if request.tag:
         plan.client.images.get(image_id).tag(request.tag)
-    warm_seconds: float | None = round(warm.seconds, 2)
-    (plan.prepared.out / LOGS / f"{name}.warm.log").unlink(missing_ok=True)  # an earlier run's
+    warm_seconds = None if warm.ran_steps else round(warm.seconds, 2)
+    _log_path(plan.prepared.out, f"{name}.warm").unlink(missing_ok=True)  # an earlier run's
     if warm.ran_steps:
-        warm_seconds = None
         log = _write_log(plan.prepared.out, f"{name}.warm", warm.log)
         plan.console.log(
             f"[{name}] no warm build time: {len(WARM_RETRY_PAUSES) + 1} rebuilds with the cache ran "
