@@ -39,7 +39,7 @@ IMAGE_COLUMNS: dict[str, str] = {
     "platform": "os/architecture from the image config",
     "size_bytes": (
         "image size as `docker images` shows it on overlay2 (docker image inspect .Size); on the containerd "
-        "store, the layers' files summed as overlay2 counts them (its Size is the compressed content)"
+        "store or read from a registry, the layers' files summed as overlay2 counts them: its Size once pulled"
     ),
     "size": "size_bytes in docker's units",
     "compressed_bytes": (

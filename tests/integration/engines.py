@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import os
 import shutil
@@ -38,6 +39,9 @@ from imgexp.engine import bases
 from imgexp.engine.client import CONTAINERD_STORE, image_store
 from imgexp.measure.gzipsize import GZIP_LEVEL
 
+#: numbers the bridges of the dedicated engines one test process starts (an interface name: 15 bytes at most)
+_BRIDGES = itertools.count()
+
 
 class DedicatedEngine:
     """A dockerd of its own under ``root``, started and stopped by the test."""
@@ -48,7 +52,7 @@ class DedicatedEngine:
         self.mirror = mirror
         # containerd's sockets live under the exec root: a short path keeps them under the 108 bytes a socket takes
         self.exec_root = Path(tempfile.mkdtemp(prefix="imgexp-exec-", dir="/run"))
-        self.bridge = f"imgexp{os.getpid() % 100000}"
+        self.bridge = f"imgexp{os.getpid() % 100000}-{next(_BRIDGES)}"  # two engines of one process apart
         self.host = f"unix://{root}/docker.sock"
         self.state = root / "state"  # XDG_STATE_HOME: where imgexp keeps this engine's ledger
         self.env = {**os.environ, "DOCKER_HOST": self.host, "XDG_STATE_HOME": str(self.state)}
