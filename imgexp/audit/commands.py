@@ -42,8 +42,9 @@ def add_audit_commands(commands: Any) -> None:
     inspect_cmd.add_argument(
         "--base",
         metavar="IMAGE",
-        help="the local image the images were built FROM (default: the local image whose layers are the longest "
-        "prefix of each one's); its bytes are named as the base's, the fixes apply to what the build added",
+        help="the image the images were built FROM, local or in a registry (its manifest and config are read) "
+        "(default: the local image whose layers are the longest prefix of each one's); its bytes are named as the "
+        "base's, the fixes apply to what the build added",
     )
     inspect_cmd.set_defaults(func=_inspect, error_exit=BAD_INPUT)
 

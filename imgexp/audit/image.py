@@ -29,7 +29,7 @@ from ..registry.image import RemoteImage, open_remote, read_layers
 from ..units import human_size
 from .elf import StoredLayer, stored_layers, strippable_files
 from .findings import find, interpreters, provenance_of
-from .origin import NO_BASE, find_base
+from .origin import NO_BASE, Base, find_base, given_base
 from .packagedb import installed, package_bytes
 
 #: the columns of an inspected image's summary (inspect.json's ``images``), and what each holds
@@ -154,6 +154,30 @@ def registry_source(ref: str, options: RegistryOptions | None, cache: LayerCache
     )
 
 
+def _base(
+    client: docker.DockerClient | None, image: ImageSource, given: str | None, options: RegistryOptions | None
+) -> Base:
+    """The base ``given`` names (a local image, else read from its registry: manifest and config, no layer), else
+    the local image whose layers are the longest prefix of the image's; NO_BASE with no engine."""
+    if given and (client is None or not _is_local(client, given)):
+        try:
+            _, remote = open_remote(given, options)
+        except RegistryError as error:
+            raise ImageUnavailable(
+                given, f"the base given by --base is neither a local image nor in its registry ({error})"
+            ) from error
+        return given_base(given, image.saved.config, remote.config_digest, remote.config)
+    return find_base(client, image.image_id, image.saved.config, given) if client is not None else NO_BASE
+
+
+def _is_local(client: docker.DockerClient, ref: str) -> bool:
+    try:
+        client.api.inspect_image(ref)
+    except (ImageNotFound, InvalidRepository):
+        return False
+    return True
+
+
 def inspect_image(
     client: docker.DockerClient | None,
     ref: str,
@@ -170,7 +194,7 @@ def inspect_image(
         except RegistryError as error:
             raise ImageUnavailable(ref, str(error)) from error
     saved = image.saved
-    found_base = find_base(client, image.image_id, saved.config, base) if client is not None else NO_BASE
+    found_base = _base(client, image, base, options)
     final = replay([layer.entries for layer in saved.layers])
     records = {path: text for layer in saved.layers for path, text in layer.records.items()}
     package_db = {path: text for layer in saved.layers for path, text in layer.package_db.items()}

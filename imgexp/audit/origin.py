@@ -1,7 +1,7 @@
 """Where an image's bytes came from: the base it was built on, and the instruction that made each layer.
 
-The base is the image named by ``imgexp inspect --base`` (or, for imgexp's own builds, the
-base id on the results row); else the local image whose layers are the longest prefix of
+The base is the image named by ``imgexp inspect --base`` (local, or read from its registry; for
+imgexp's own builds, the base id on the results row); else the local image whose layers are the longest prefix of
 this one's (by diff id), the image itself and images imgexp built left out. Its layers
 are the base's bytes; every layer above them is what the build added.
 """
@@ -50,7 +50,7 @@ NO_BASE = Base("", "", 0, NONE)
 def find_base(client: docker.DockerClient, image_id: str, config: dict[str, Any], given: str | None = None) -> Base:
     """The base of the image ``image_id`` (its ``config``: rootfs diff ids, created): ``given`` (a reference or
     id of a local image), else the local image whose layers are the longest prefix of its own; NO_BASE if none."""
-    layers = list((config.get("rootfs") or {}).get("diff_ids") or [])
+    layers = _diff_ids(config)
     if given:
         try:
             base_attrs = client.api.inspect_image(given)
@@ -79,6 +79,13 @@ def find_base(client: docker.DockerClient, image_id: str, config: dict[str, Any]
     return _describe(best[1] or best[2]["Id"], best[2], best[0], LOCAL_PREFIX)
 
 
+def given_base(given: str, config: dict[str, Any], base_id: str, base_config: dict[str, Any]) -> Base:
+    """The base ``given`` names, known by its image config (read from a registry) and the digest of it, for the
+    image whose config is ``config``."""
+    attrs = {"Id": base_id, "Config": base_config.get("config") or {}}
+    return _describe(given, attrs, _shared(_diff_ids(config), _diff_ids(base_config)), GIVEN)
+
+
 def smaller_base(image: str, python: str) -> str:
     """The slim variant of a full python base (the official image or imgexp's stand-in), else ""."""
     repository, _, tag = image.rpartition(":")
@@ -105,6 +112,11 @@ def _describe(image: str, attrs: dict[str, Any], shared: int, how: str) -> Base:
     version = next((v.removeprefix("PYTHON_VERSION=") for v in env if v.startswith("PYTHON_VERSION=")), "")
     python = match.group("version") if (match := _VERSIONED_PYTHON.match(version)) else ""
     return Base(image, str(attrs["Id"]), shared, how, smaller_base(image, python))
+
+
+def _diff_ids(config: dict[str, Any]) -> list[str]:
+    """An image config's layers, bottom first."""
+    return list((config.get("rootfs") or {}).get("diff_ids") or [])
 
 
 def _layers(attrs: dict[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from imgexp.audit.image import inspect_image
-from imgexp.engine import bases
+from imgexp.engine import bases, standins
 from imgexp.measure.layercache import LayerCache
 
 from .engines import dedicated_engine
@@ -78,6 +78,33 @@ def test_an_image_in_the_registry_is_inspected_with_no_engine_as_the_local_one(
     # stand-in, leaves out the symlinks of the layers BuildKit made there (docs/inspect.md)
     assert remote["summary"]["size_bytes"] == pulled_size
     assert local.summary["size_bytes"] == client.images.get(slim).attrs["Size"] < pulled_size
+
+
+def test_a_base_named_in_its_registry_splits_the_findings_as_the_local_inspect(
+    client: docker.DockerClient, slim: str, pushed: str, tmp_path: Path
+) -> None:
+    """The slim stand-in's base is its Debian root (the local inspect finds it by layer prefix); pushed too,
+    `--base` names it in the registry, and the no-engine inspect reads its manifest and config only."""
+    local = inspect_image(client, slim, LayerCache(tmp_path / "local-cache"))
+    assert local.summary["base"] == standins.root_tag("slim", standins.DEBIAN_RELEASES["3.11"])
+    root = f"{loopback_registry()}/imgexp-test/standin-root:{SESSION}"
+    push(client, local.summary["base"], root)
+    done = imgexp("inspect", pushed, "--base", root, "--out", str(tmp_path / "out"), cache=tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    remote = json.loads((tmp_path / "out" / "inspect.json").read_text())["images"][0]
+    assert (remote["summary"]["base"], remote["summary"]["base_layers"]) == (root, local.summary["base_layers"])
+    assert remote["summary"]["base_id"] == local.summary["base_id"]
+    by_origin = pd.DataFrame(remote["findings"]).groupby(["kind", "origin"])["bytes"].sum().to_dict()
+    assert by_origin == local.findings.groupby(["kind", "origin"])["bytes"].sum().to_dict()
+    assert {origin for _, origin in by_origin} == {"base", "added"}
+
+
+def test_a_base_in_neither_place_is_one_error(pushed: str, tmp_path: Path) -> None:
+    missing = f"{loopback_registry()}/imgexp-test/no-such-base:{SESSION}"
+    done = imgexp("inspect", pushed, "--base", missing, "--out", str(tmp_path / "out"), cache=tmp_path / "cache")
+    assert done.returncode == 2
+    assert missing in done.stderr and "neither a local image nor in its registry" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(("budget", "code"), [("--max-pull=10GB", 0), ("--max-size=1MB", 1), ("--max-pull=1kB", 1)])
