@@ -12,27 +12,28 @@ import importlib
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
+from .errors import (
+    BaseUnavailable,
+    BuildFailed,
+    BuildkitUnavailable,
+    CaBundleNotFound,
+    DockerfilesNotFound,
+    EngineStopped,
+    EngineUnavailable,
+    ImageUnavailable,
+    ImgexpError,
+    InvalidBudget,
+    InvalidStrategy,
+    LedgerNotWritable,
+    NoStandinForPython,
+    RequirementNotOnIndex,
+    RequirementsNotFound,
+    StandinBootstrapFailed,
+    StrategyNotFound,
+)
+
 if TYPE_CHECKING:
     from .attribution import smallest_working, waterfall
-    from .errors import (
-        BaseUnavailable,
-        BuildFailed,
-        BuildkitUnavailable,
-        CaBundleNotFound,
-        DockerfilesNotFound,
-        EngineStopped,
-        EngineUnavailable,
-        ImageUnavailable,
-        ImgexpError,
-        InvalidBudget,
-        InvalidStrategy,
-        LedgerNotWritable,
-        NoStandinForPython,
-        RequirementNotOnIndex,
-        RequirementsNotFound,
-        StandinBootstrapFailed,
-        StrategyNotFound,
-    )
     from .experiment import run
     from .measure.scan import load_layers, load_packages
     from .results import COLUMNS, load_results
@@ -40,36 +41,14 @@ if TYPE_CHECKING:
 
 __version__ = version("imgexp")
 
-#: each name of the API -> the module that defines it, imported when the name is first used (PEP 562): a
-#: command (`imgexp inspect`, a measurement) imports only what it runs, not pandas' plotting and the builders
+#: each name of the API but the errors -> the module that defines it, imported when the name is first used (PEP
+#: 562): a command (`imgexp inspect`, a measurement) imports only what it runs, not pandas, the builders, the charts
 _HOMES = {
     **dict.fromkeys(("smallest_working", "waterfall"), ".attribution"),
     **dict.fromkeys(("run",), ".experiment"),
     **dict.fromkeys(("load_layers", "load_packages"), ".measure.scan"),
     **dict.fromkeys(("COLUMNS", "load_results"), ".results"),
     **dict.fromkeys(("Settings",), ".settings"),
-    **dict.fromkeys(
-        (
-            "BaseUnavailable",
-            "BuildFailed",
-            "BuildkitUnavailable",
-            "CaBundleNotFound",
-            "DockerfilesNotFound",
-            "EngineStopped",
-            "EngineUnavailable",
-            "ImageUnavailable",
-            "ImgexpError",
-            "InvalidBudget",
-            "InvalidStrategy",
-            "LedgerNotWritable",
-            "NoStandinForPython",
-            "RequirementNotOnIndex",
-            "RequirementsNotFound",
-            "StandinBootstrapFailed",
-            "StrategyNotFound",
-        ),
-        ".errors",
-    ),
 }
 
 

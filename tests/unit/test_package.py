@@ -9,16 +9,19 @@ import sys
 import pytest
 
 import imgexp
+from imgexp import errors
 
 
-@pytest.mark.parametrize("name", sorted(set(imgexp.__all__) - {"__version__"}))
-def test_each_public_name_is_its_home_modules(name: str) -> None:
+@pytest.mark.parametrize("name", sorted(imgexp._HOMES))
+def test_each_name_imported_on_use_is_its_home_modules(name: str) -> None:
     home = importlib.import_module(imgexp._HOMES[name], "imgexp")
     assert getattr(imgexp, name) is getattr(home, name)
 
 
-def test_the_names_imported_on_use_are_the_public_ones() -> None:
-    assert {*imgexp._HOMES, "__version__"} == set(imgexp.__all__)
+def test_the_public_names_are_those_imported_on_use_the_errors_and_the_version() -> None:
+    named_errors = {name for name in imgexp.__all__ if getattr(errors, name, None) is getattr(imgexp, name)}
+    assert all(issubclass(getattr(errors, name), errors.ImgexpError) for name in named_errors)
+    assert set(imgexp.__all__) == {*imgexp._HOMES, *named_errors, "__version__"}
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
