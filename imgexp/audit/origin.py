@@ -1,9 +1,9 @@
 """Where an image's bytes came from: the base it was built on, and the instruction that made each layer.
 
-The base is the image named by ``imgexp inspect --base`` (local, or read from its registry; for
-imgexp's own builds, the base id on the results row); else the local image whose layers are the longest prefix of
-this one's (by diff id), the image itself and images imgexp built left out. Its layers
-are the base's bytes; every layer above them is what the build added.
+The base is the image named by ``imgexp inspect --base`` (local, or read from its registry;
+for imgexp's own builds, the base id on the results row); else the local image whose layers
+are the longest prefix of this one's (by diff id), the image itself and images imgexp built
+left out. Its layers are the base's bytes; every layer above them is what the build added.
 """
 
 from __future__ import annotations
