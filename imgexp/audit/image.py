@@ -29,7 +29,7 @@ from ..registry.image import RemoteImage, open_remote, read_layers
 from ..units import human_size
 from .elf import StoredLayer, stored_layers, strippable_files
 from .findings import find, interpreters, provenance_of
-from .origin import NO_BASE, Base, find_base, given_base
+from .origin import NO_BASE, Base, find_base, given_base, local_base
 from .packagedb import installed, package_bytes
 
 #: the columns of an inspected image's summary (inspect.json's ``images``), and what each holds
@@ -159,23 +159,19 @@ def _base(
 ) -> Base:
     """The base ``given`` names (a local image, else read from its registry: manifest and config, no layer), else
     the local image whose layers are the longest prefix of the image's; NO_BASE with no engine."""
-    if given and (client is None or not _is_local(client, given)):
-        try:
-            _, remote = open_remote(given, options)
-        except RegistryError as error:
-            raise ImageUnavailable(
-                given, f"the base given by --base is neither a local image nor in its registry ({error})"
-            ) from error
-        return given_base(given, image.saved.config, remote.config_digest, remote.config)
-    return find_base(client, image.image_id, image.saved.config, given) if client is not None else NO_BASE
-
-
-def _is_local(client: docker.DockerClient, ref: str) -> bool:
+    config = image.saved.config
+    if not given:
+        return find_base(client, image.image_id, config) if client is not None else NO_BASE
+    local = local_base(client, given, config) if client is not None else None
+    if local is not None:
+        return local
     try:
-        client.api.inspect_image(ref)
-    except (ImageNotFound, InvalidRepository):
-        return False
-    return True
+        _, remote = open_remote(given, options)
+    except RegistryError as error:
+        raise ImageUnavailable(
+            given, f"the base given by --base is neither a local image nor in its registry ({error})"
+        ) from error
+    return given_base(given, config, remote.config_digest, remote.config)
 
 
 def inspect_image(

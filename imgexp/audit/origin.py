@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker
-from docker.errors import ImageNotFound
+from docker.errors import ImageNotFound, InvalidRepository
 
 from ..engine import bases, standins
-from ..errors import ImageUnavailable
 
 #: how the base was found, as the summary says it
 GIVEN, LOCAL_PREFIX, NONE = "given (--base)", "the longest layer prefix among local images", "none found"
@@ -47,17 +46,20 @@ class Base:
 NO_BASE = Base("", "", 0, NONE)
 
 
-def find_base(client: docker.DockerClient, image_id: str, config: dict[str, Any], given: str | None = None) -> Base:
-    """The base of the image ``image_id`` (its ``config``: rootfs diff ids, created): ``given`` (a reference or
-    id of a local image), else the local image whose layers are the longest prefix of its own; NO_BASE if none."""
+def local_base(client: docker.DockerClient, given: str, config: dict[str, Any]) -> Base | None:
+    """The base ``given`` (a reference or id) names among the local images, for the image whose config is
+    ``config``; None when no local image has that name."""
+    try:
+        attrs = client.api.inspect_image(given)
+    except (ImageNotFound, InvalidRepository):
+        return None
+    return _describe(given, attrs, _shared(_diff_ids(config), _layers(attrs)), GIVEN)
+
+
+def find_base(client: docker.DockerClient, image_id: str, config: dict[str, Any]) -> Base:
+    """The base of the image ``image_id`` (its ``config``: rootfs diff ids, created): the local image whose
+    layers are the longest prefix of its own; NO_BASE if none."""
     layers = _diff_ids(config)
-    if given:
-        try:
-            base_attrs = client.api.inspect_image(given)
-        except ImageNotFound as error:
-            raise ImageUnavailable(given, "the base given by --base is not a local image (pull or build it)") from error
-        shared = _shared(layers, _layers(base_attrs))
-        return _describe(given, base_attrs, shared, GIVEN)
     best: tuple[int, str, dict[str, Any]] | None = None
     for summary in client.api.images():
         if summary["Id"] == image_id or (summary.get("Labels") or {}).get("imgexp.role") == _BUILD_ROLE:
