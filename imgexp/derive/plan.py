@@ -17,6 +17,8 @@ REMOVALS = (
     ("-path '*/share/doc/*' -o -path '*/share/man/*'", "documentation"),
 )
 STRIP = "debug symbols of compiled extensions (strip --strip-unneeded), except auditwheel's vendored *.libs/"
+#: why minimal makes an empty /tmp (scratch has none, every base has one)
+SCRATCH_TMP = "an empty /tmp that every user may write, as every base has: tempfile, SQLite files, sockets"
 #: files minimal needs besides the service: CA certificates and time zones, when the image has them
 SUPPORT = (
     ("/etc/ssl/certs/ca-certificates.crt", "CA certificates, for TLS"),

@@ -8,7 +8,7 @@ import shlex
 
 from ..dockerfile import parse_text
 from .holdings import Config
-from .plan import BUILDER, REMOVALS, STRIP, Plan
+from .plan import BUILDER, REMOVALS, SCRATCH_TMP, STRIP, Plan
 
 _FROM = re.compile(r"^(\s*FROM\s+(?:--\S+\s+)*\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 _DESCRIPTIONS = {
@@ -100,6 +100,7 @@ def _removal_stage(plan: Plan, name: str, stage: str) -> str:
         lines.append(
             "# gathered with their links as links, at the same paths (tar keeps both)\n"
             "RUN mkdir /imgexp-root && tar -C / -cf - \\\n" + "".join(gather) + "    | tar -C /imgexp-root -xf -\n"
+            f"# {SCRATCH_TMP}\nRUN mkdir -m 1777 /imgexp-root/tmp\n"
         )
         where = "/imgexp-root"
     else:

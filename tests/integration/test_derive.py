@@ -18,7 +18,7 @@ DATA = Path(__file__).parent / "data" / "derive"
 PROJECTS = {shape: Path(__file__).parent / "data" / "projects" / shape for shape in ("dockerinit", "uv")}
 DERIVE = 'derive = ["multi-stage", "distilled", "minimal"]\n\n'
 #: project -> the largest share of current's size the recommended strategy may have (full base: 40 %, slim: 60 %)
-SHAPES = {"fullc": 0.40, "slimweb": 0.60, "dockerinit": 0.60, "poetry": 0.60, "uv": 0.60}
+SHAPES = {"fullc": 0.40, "slimweb": 0.60, "dockerinit": 0.60, "poetry": 0.60, "uv": 0.60, "djangoshelf": 0.60}
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))

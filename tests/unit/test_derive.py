@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -89,6 +90,14 @@ PLAN = Plan(
 )
 def test_a_plan_is_written_as_plain_copies_each_with_why(line: str) -> None:
     assert line in render(PLAN, 'FROM python:3.11\nCMD ["gunicorn", "app:app"]\n', CONFIG)
+
+
+def test_minimal_makes_the_tmp_folder_scratch_lacks_writable_by_every_user() -> None:
+    minimal = replace(PLAN, name="minimal", base="scratch", source=f"{BUILDER}-root", packages=(), removals=True)
+    written = render(minimal, 'FROM python:3.11\nCMD ["gunicorn", "app:app"]\n', CONFIG)
+    gathered, _, rest = written.partition("| tar -C /imgexp-root -xf -\n")
+    assert rest.startswith("# an empty /tmp") and "RUN mkdir -m 1777 /imgexp-root/tmp\n" in rest
+    assert "tmp" not in gathered.split("tar -C / -cf -")[1].split()  # the builder's /tmp and its leftovers: not
 
 
 def test_the_config_leaves_out_what_the_base_sets_alike_and_imgexps_labels() -> None:
